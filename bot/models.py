@@ -1,0 +1,291 @@
+"""The store's tables. Money is Numeric (Decimal); every link is a foreign key."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+Money = Numeric(12, 2)
+
+ORDER_STATUSES = (
+    "processing",
+    "shipped",
+    "out_for_delivery",
+    "delivered",
+    "delayed",
+    "cancelled",
+    "returned",
+)
+NOT_YET_SHIPPED = ("processing",)
+IN_TRANSIT = ("shipped", "out_for_delivery", "delayed")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False, unique=True)
+    name = Column(String(120), nullable=False)
+    birthday = Column(Date)
+    loyalty_points = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime, nullable=False)
+
+    orders = relationship("Order", back_populates="customer", order_by="Order.placed_at")
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0]
+
+
+product_complements = Table(
+    "product_complements",
+    Base.metadata,
+    Column("product_id", ForeignKey("products.id"), primary_key=True),
+    Column("complement_id", ForeignKey("products.id"), primary_key=True),
+)
+
+
+class Product(Base):
+    """A sellable variant. Variants of one design share `style` (for exchanges)."""
+
+    __tablename__ = "products"
+    id = Column(Integer, primary_key=True)
+    sku = Column(String(40), nullable=False, unique=True)
+    style = Column(String(40), nullable=False, index=True)
+    name = Column(String(160), nullable=False)
+    category = Column(String(60), nullable=False, index=True)
+    description = Column(Text, nullable=False, default="")
+    price = Column(Money, nullable=False)
+    size = Column(String(20))
+    color = Column(String(30))
+    stock = Column(Integer, nullable=False, default=0)
+    min_age = Column(Integer, nullable=False, default=0)
+    max_age = Column(Integer, nullable=False, default=120)
+    final_sale = Column(Boolean, nullable=False, default=False)
+    replenish_days = Column(Integer)  # consumables: typical days until a refill is due
+    slug = Column(String(160), nullable=False, unique=True)
+
+    tags = relationship("ProductTag", back_populates="product", cascade="all, delete-orphan")
+    complements = relationship(
+        "Product",
+        secondary=product_complements,
+        primaryjoin=id == product_complements.c.product_id,
+        secondaryjoin=id == product_complements.c.complement_id,
+    )
+
+    @property
+    def tag_names(self) -> set[str]:
+        return {t.tag for t in self.tags}
+
+
+class ProductTag(Base):
+    """An interest a product suits (art, football, cooking...)."""
+
+    __tablename__ = "product_tags"
+    product_id = Column(ForeignKey("products.id"), primary_key=True)
+    tag = Column(String(40), primary_key=True, index=True)
+    product = relationship("Product", back_populates="tags")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id = Column(Integer, primary_key=True)
+    number = Column(String(20), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    placed_at = Column(DateTime, nullable=False)
+    status = Column(String(20), nullable=False)
+    shipping_method = Column(String(20), nullable=False)
+    shipping_paid = Column(Money, nullable=False, default=Decimal("0"))
+    is_gift = Column(Boolean, nullable=False, default=False)
+
+    customer = relationship("Customer", back_populates="orders")
+    items = relationship("OrderItem", back_populates="order", order_by="OrderItem.id")
+    shipment = relationship("Shipment", back_populates="order", uselist=False)
+    refunds = relationship("Refund", back_populates="order", order_by="Refund.id")
+
+    @property
+    def items_total(self) -> Decimal:
+        return sum((i.line_total for i in self.items), Decimal("0.00"))
+
+    @property
+    def total_paid(self) -> Decimal:
+        return self.items_total + self.shipping_paid
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    product_id = Column(ForeignKey("products.id"), nullable=False)
+    quantity = Column(Integer, nullable=False, default=1)
+    unit_price = Column(Money, nullable=False)
+
+    order = relationship("Order", back_populates="items")
+    product = relationship("Product")
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, unique=True)
+    carrier = Column(String(40), nullable=False)
+    tracking_number = Column(String(60), nullable=False)
+    status = Column(String(20), nullable=False)
+    eta = Column(Date)
+    shipped_at = Column(DateTime)
+    delivered_at = Column(DateTime)
+
+    order = relationship("Order", back_populates="shipment")
+    events = relationship("ShipmentEvent", back_populates="shipment", order_by="ShipmentEvent.at")
+
+
+class ShipmentEvent(Base):
+    __tablename__ = "shipment_events"
+    id = Column(Integer, primary_key=True)
+    shipment_id = Column(ForeignKey("shipments.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False)
+    status = Column(String(20), nullable=False)
+    location = Column(String(80), nullable=False, default="")
+    description = Column(String(200), nullable=False, default="")
+
+    shipment = relationship("Shipment", back_populates="events")
+
+
+class VerificationAttempt(Base):
+    """Each order-number + email check a conversation made; the failure budget counts these."""
+
+    __tablename__ = "verification_attempts"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    order_id = Column(ForeignKey("orders.id"))
+    succeeded = Column(Boolean, nullable=False)
+    at = Column(DateTime, nullable=False)
+
+
+class VerifiedOrder(Base):
+    """A conversation proved it owns an order; actions on the order require this row."""
+
+    __tablename__ = "verified_orders"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False)
+    order_id = Column(ForeignKey("orders.id"), nullable=False)
+    verified_at = Column(DateTime, nullable=False)
+    __table_args__ = (UniqueConstraint("conversation_id", "order_id"),)
+
+    order = relationship("Order")
+
+
+class Return(Base):
+    """A return or exchange (RMA)."""
+
+    __tablename__ = "returns"
+    id = Column(Integer, primary_key=True)
+    rma = Column(String(20), nullable=False, unique=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    kind = Column(String(10), nullable=False)  # return | exchange
+    reason = Column(String(40), nullable=False)
+    refund_method = Column(String(30), nullable=False)  # original_payment | store_credit | none
+    status = Column(String(20), nullable=False, default="open")
+    conversation_id = Column(String(255))
+    created_at = Column(DateTime, nullable=False)
+
+    order = relationship("Order")
+    items = relationship("ReturnItem", back_populates="ret", cascade="all, delete-orphan")
+
+
+class ReturnItem(Base):
+    __tablename__ = "return_items"
+    id = Column(Integer, primary_key=True)
+    return_id = Column(ForeignKey("returns.id"), nullable=False, index=True)
+    order_item_id = Column(ForeignKey("order_items.id"), nullable=False, unique=True)
+    quantity = Column(Integer, nullable=False)
+    exchange_product_id = Column(ForeignKey("products.id"))
+
+    ret = relationship("Return", back_populates="items")
+    order_item = relationship("OrderItem")
+    exchange_product = relationship("Product")
+
+
+REFUND_STATUSES = ("pending_review", "approved", "issued", "denied")
+
+
+class Refund(Base):
+    """Money going back to a shopper. `idempotency_key` makes a repeated request a no-op."""
+
+    __tablename__ = "refunds"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    return_id = Column(ForeignKey("returns.id"))
+    amount = Column(Money, nullable=False)
+    reason = Column(String(60), nullable=False)
+    method = Column(String(30), nullable=False, default="original_payment")
+    status = Column(String(20), nullable=False)
+    required_level = Column(String(12), nullable=False)  # bot | agent | supervisor
+    idempotency_key = Column(String(120), nullable=False, unique=True)
+    conversation_id = Column(String(255))
+    decided_by = Column(String(80))
+    decided_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False)
+
+    order = relationship("Order", back_populates="refunds")
+    ret = relationship("Return")
+
+
+class AuditEntry(Base):
+    """Who decided what about money or a ticket, and when. Never updated, only appended."""
+
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False)
+    actor = Column(String(80), nullable=False)  # "bot", an agent's username, "system"
+    action = Column(String(40), nullable=False)
+    order_id = Column(ForeignKey("orders.id"))
+    refund_id = Column(ForeignKey("refunds.id"))
+    ticket_id = Column(ForeignKey("handoff_tickets.id"))
+    amount = Column(Money)
+    detail = Column(Text, nullable=False, default="")
+
+
+class HandoffTicket(Base):
+    __tablename__ = "handoff_tickets"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(40), nullable=False)
+    customer_id = Column(ForeignKey("customers.id"))
+    order_id = Column(ForeignKey("orders.id"))
+    refund_id = Column(ForeignKey("refunds.id"))
+    reason = Column(String(40), nullable=False)
+    amount = Column(Money)
+    summary = Column(Text, nullable=False, default="")
+    transcript = Column(Text, nullable=False, default="[]")  # JSON list of {"who", "text"}
+    status = Column(String(12), nullable=False, default="open")  # open | claimed | resolved
+    assigned_to = Column(String(80))
+    created_at = Column(DateTime, nullable=False)
+    resolved_at = Column(DateTime)
+    # 1 while the ticket is open, NULL once resolved: one open ticket per conversation.
+    open_marker = Column(Integer, default=1)
+
+    customer = relationship("Customer")
+    order = relationship("Order")
+    refund = relationship("Refund")
+
+    __table_args__ = (UniqueConstraint("conversation_id", "open_marker", name="uq_one_open_ticket"),)
