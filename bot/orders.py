@@ -243,12 +243,10 @@ def cancel(store: Store, conversation_id: str, order_number: str | None, setting
         if order.status not in NOT_YET_SHIPPED:
             outcome = "not_cancellable" if order.status in ("delivered", "returned") else "already_shipped"
             return Cancellation(outcome, order.number, order.status)
-        already = s.execute(
-            select(func.coalesce(func.sum(Refund.amount), 0)).where(
-                Refund.order_id == order.id, Refund.status.in_(("approved", "issued"))
-            )
-        ).scalar_one()
-        amount = order.total_paid - Decimal(already)
+        already = sum(
+            (r.amount for r in order.refunds if r.status in ("approved", "issued")), Decimal("0.00")
+        )
+        amount = order.total_paid - already
         order.status = "cancelled"
         for item in order.items:
             s.execute(select(Product).where(Product.id == item.product_id).with_for_update())

@@ -8,6 +8,7 @@ On SQLite every unit of work starts with BEGIN IMMEDIATE, so two writers never i
 """
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -17,6 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.models import Base
 from bot.settings import get_settings
+
+# SQLite keeps NUMERIC as binary floats; Numeric(12, 2) results come back as Decimals rounded to
+# cents, which is exact for any amount a store handles, so the warning is noise here.
+warnings.filterwarnings("ignore", message=r"Dialect sqlite\+pysqlite does \*not\* support Decimal")
 
 
 class Store:

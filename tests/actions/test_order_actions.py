@@ -1,0 +1,116 @@
+"""The order look-up form and answers, run as the action server runs them."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from rasa_sdk.events import SlotSet
+from sqlalchemy import select
+
+from actions.orders import ActionCancelOrder, ActionShowOrder, ValidateOrderLookupForm
+from bot.models import Order
+from tests.actions.conftest import make_tracker, response_names, run_action
+from tests.factories import make_customer, make_order, make_product, make_shipment
+
+NUMBER, EMAIL, OTHER_EMAIL = "104217", "ann.lee@example.com", "bob.ray@example.com"
+
+
+@pytest.fixture
+def shop(action_store, settings):
+    with action_store.session() as s:
+        ann = make_customer(s, name="Ann Lee", email=EMAIL)
+        make_customer(s, name="Bob Ray", email=OTHER_EMAIL)
+        lamp = make_product(s, name="Star Lamp", price="40.00")
+        bulbs = make_product(s, name="Spare Bulbs", price="6.00")
+        lamp.complements.append(bulbs)
+        order = make_order(s, ann, items=[(lamp, 1)], status="shipped", number=NUMBER)
+        make_shipment(s, order, carrier="FedEx", eta=settings.today() + dt.timedelta(days=2),
+                      tracking_number="FX123")
+        make_order(s, ann, items=[(lamp, 1)], status="processing", number="104300")
+    return action_store
+
+
+def filled(sender, number, email, text=""):
+    """A tracker whose latest user message filled both form slots."""
+    return make_tracker(
+        sender,
+        slots={"order_number": number, "order_email": email, "requested_slot": "order_email"},
+        text=text or f"{number} {email}",
+        events=[SlotSet("order_number", number), SlotSet("order_email", email)],
+        active_loop="order_lookup_form",
+    )
+
+
+def validate(tracker, domain):
+    return run_action(ValidateOrderLookupForm(), tracker, domain)
+
+
+def test_matching_number_and_email_keep_both_slots(shop, domain, conversation_id):
+    events, messages = validate(filled(conversation_id, NUMBER, EMAIL), domain)
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots == {"order_number": NUMBER, "order_email": EMAIL}
+    assert messages == []
+
+
+def test_someone_elses_email_clears_the_slots_and_says_how_many_tries_are_left(
+    shop, domain, conversation_id, settings
+):
+    events, messages = validate(filled(conversation_id, NUMBER, OTHER_EMAIL), domain)
+    assert {e["name"]: e["value"] for e in events}["order_number"] is None
+    assert response_names(messages) == ["utter_order_mismatch"]
+    assert messages[0]["attempts_left"] == settings.max_verification_attempts - 1
+
+
+def test_a_number_that_is_not_an_order_number_is_refused_politely(shop, domain, conversation_id):
+    tracker = make_tracker(conversation_id, slots={"order_number": "my order"}, text="my order",
+                           events=[SlotSet("order_number", "my order")], active_loop="order_lookup_form")
+    events, messages = validate(tracker, domain)
+    assert {e["name"]: e["value"] for e in events} == {"order_number": None}
+    assert response_names(messages) == ["utter_invalid_order_number"]
+
+
+def test_locked_conversation_is_not_asked_again(shop, domain, conversation_id, settings):
+    for _ in range(settings.max_verification_attempts):
+        validate(filled(conversation_id, NUMBER, OTHER_EMAIL), domain)
+    form = ValidateOrderLookupForm()
+    required = asyncio.run(form.required_slots(["order_number", "order_email"], None,
+                                               make_tracker(conversation_id), domain))
+    assert required == []
+    events, messages = run_action(ActionShowOrder(), make_tracker(conversation_id, slots={
+        "order_number": NUMBER, "order_email": EMAIL}), domain)
+    assert response_names(messages) == ["utter_verification_locked", "utter_offer_human"]
+
+
+def test_show_order_answers_with_status_tracking_eta_and_a_complement(shop, domain, conversation_id):
+    validate(filled(conversation_id, NUMBER, EMAIL), domain)
+    _, messages = run_action(ActionShowOrder(), make_tracker(conversation_id, slots={
+        "order_number": NUMBER, "order_email": EMAIL}), domain)
+    names = response_names(messages)
+    assert names[0] == "utter_order_status"
+    assert messages[0]["carrier"] == "FedEx" and messages[0]["tracking_number"] == "FX123"
+    assert "Estimated delivery" in messages[0]["eta_line"]
+    assert names[-1] == "utter_complement" and messages[-1]["product_name"] == "Spare Bulbs"
+
+
+def test_slot_typed_by_the_shopper_is_not_proof_of_ownership(shop, domain, conversation_id):
+    """`/track_order{"order_number": "104217"}` fills the slot but verifies nothing."""
+    _, messages = run_action(ActionShowOrder(), make_tracker(conversation_id, slots={
+        "order_number": NUMBER, "order_email": EMAIL}), domain)
+    assert "utter_order_status" not in response_names(messages)
+
+
+def test_cancel_a_processing_order(shop, domain, conversation_id):
+    validate(filled(conversation_id, "104300", EMAIL), domain)
+    _, messages = run_action(ActionCancelOrder(), make_tracker(conversation_id, slots={
+        "order_number": "104300"}), domain)
+    assert response_names(messages) == ["utter_cancel_done"]
+    with shop.session() as s:
+        assert s.execute(select(Order.status).where(Order.number == "104300")).scalar_one() == "cancelled"
+
+
+def test_cancel_a_shipped_order_points_to_returns(shop, domain, conversation_id):
+    validate(filled(conversation_id, NUMBER, EMAIL), domain)
+    _, messages = run_action(ActionCancelOrder(), make_tracker(conversation_id, slots={
+        "order_number": NUMBER}), domain)
+    assert response_names(messages) == ["utter_cancel_already_shipped"]
