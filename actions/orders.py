@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_id, long_date, money, settings, store
@@ -53,10 +53,10 @@ class ValidateOrderLookupForm(FormValidationAction):
 
 
 def utter_not_verified(dispatcher: CollectingDispatcher) -> list[dict]:
-    """The form ended without proof of ownership: only a locked conversation gets here."""
+    """The form ended without proof of ownership: only a locked conversation gets here.
+    The offer of a person is its own action so the shopper's "yes" can follow it in rules."""
     dispatcher.utter_message(response="utter_verification_locked")
-    dispatcher.utter_message(response="utter_offer_human")
-    return [SlotSet(slot, None) for slot in VERIFICATION_SLOTS]
+    return [SlotSet(slot, None) for slot in VERIFICATION_SLOTS] + [FollowupAction("utter_offer_human")]
 
 
 class ActionShowOrder(Action):

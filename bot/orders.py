@@ -277,3 +277,14 @@ def cancel(store: Store, conversation_id: str, order_number: str | None, setting
             detail=f"cancelled before shipping in conversation {conversation_id}",
         )
         return Cancellation("cancelled", order.number, order.status, amount)
+
+
+def latest_verified_order(session: Session, conversation_id: str) -> Order | None:
+    """The order this conversation proved it owns most recently (for handoff tickets)."""
+    return session.execute(
+        select(Order)
+        .join(VerifiedOrder, VerifiedOrder.order_id == Order.id)
+        .where(VerifiedOrder.conversation_id == conversation_id)
+        .order_by(VerifiedOrder.verified_at.desc(), VerifiedOrder.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()

@@ -72,3 +72,32 @@ def settings():
 @pytest.fixture
 def conversation_id() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> Store:
+    """A seeded demo store on SQLite, shared by the conversation tests."""
+    from bot.seed import build_demo_store
+
+    path = tmp_path_factory.mktemp("demo") / "demo-store.db"
+    demo = Store(f"sqlite:///{path}")
+    demo.create_schema()
+    build_demo_store(demo, load_settings())
+    yield demo
+    demo.dispose()
+
+
+@pytest.fixture(scope="session")
+def assistant(demo_store, tmp_path_factory):
+    """The trained model with a real action server on the demo store."""
+    from tests.assistant import MODEL, ActionServer, Assistant
+
+    if not MODEL.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{MODEL} is missing under CI: `make test` trains it first")
+        pytest.skip(f"{MODEL} not trained yet (make train)")
+    server = ActionServer(demo_store.url, tmp_path_factory.mktemp("actions") / "actions.log")
+    bot = Assistant(server.url)
+    yield bot
+    bot.close()
+    server.stop()

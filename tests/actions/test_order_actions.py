@@ -79,7 +79,8 @@ def test_locked_conversation_is_not_asked_again(shop, domain, conversation_id, s
     assert required == []
     events, messages = run_action(ActionShowOrder(), make_tracker(conversation_id, slots={
         "order_number": NUMBER, "order_email": EMAIL}), domain)
-    assert response_names(messages) == ["utter_verification_locked", "utter_offer_human"]
+    assert response_names(messages) == ["utter_verification_locked"]
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "utter_offer_human"}
 
 
 def test_show_order_answers_with_status_tracking_eta_and_a_complement(shop, domain, conversation_id):

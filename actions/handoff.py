@@ -1,0 +1,111 @@
+"""Handing a conversation to a person, and asking before guessing.
+
+Once a ticket is open the conversation is paused: Rasa keeps storing what the shopper writes
+(the agent reads it) but the bot stays silent until an agent resolves the ticket, which
+resumes the conversation through Rasa's HTTP API (bot/handoff.py, bot/rasa_api.py).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import channel, conversation_id, settings, store, transcript
+from bot import handoff, orders
+from bot.frustration import is_frustrated
+
+# Intents a clarifying question may offer; each has an `utter_topic_<intent>` title in domain.yml.
+CLARIFIABLE_INTENTS = (
+    "track_order", "cancel_order", "return_item", "exchange_item", "request_refund",
+    "refund_status", "report_problem", "gift_advice", "loyalty_status", "faq", "human_handoff",
+)
+
+
+def hand_over(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: str,
+    *,
+    amount: Decimal | None = None,
+    refund_id: int | None = None,
+    order_id: int | None = None,
+) -> list[dict]:
+    """Opens (or joins) the conversation's ticket, tells the shopper the wait, pauses the bot."""
+    cid = conversation_id(tracker)
+    config = settings()
+    with store().session() as s:
+        order = orders.latest_verified_order(s, cid)
+        order_id = order_id or (order.id if order else None)
+        customer_id = order.customer_id if order else None
+    last_text = (tracker.latest_message or {}).get("text") or ""
+    summary = f"{reason.replace('_', ' ')}: \"{last_text[:200]}\""
+    ticket, created = handoff.open_ticket(
+        store(), cid, channel(tracker), reason, transcript(tracker), summary,
+        customer_id=customer_id, order_id=order_id, refund_id=refund_id, amount=amount, settings=config,
+    )
+    with store().session() as s:
+        ticket = s.merge(ticket)
+        position = handoff.queue_position(s, ticket)
+        wait = handoff.estimated_wait_minutes(s, ticket, config)
+    if created:
+        ahead = position - 1
+        dispatcher.utter_message(
+            response="utter_handoff_opened",
+            ticket_id=ticket.id,
+            wait_minutes=max(wait, 1),
+            position_text="you're next." if ahead <= 0 else f"{ahead} shopper(s) ahead of you.",
+        )
+    else:
+        dispatcher.utter_message(response="utter_handoff_already_open", ticket_id=ticket.id)
+    return [ConversationPaused()]
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
+        text = (tracker.latest_message or {}).get("text")
+        reason = "frustration" if is_frustrated(text) else "asked_for_human"
+        return hand_over(dispatcher, tracker, reason)
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many of the shopper's latest messages in a row the bot did not understand."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionClarify(Action):
+    """Low confidence: offer the two likeliest topics as buttons; the second miss in a row
+    goes to a person instead of a guess."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
+        if is_frustrated((tracker.latest_message or {}).get("text")):
+            return hand_over(dispatcher, tracker, "frustration")
+        if consecutive_fallbacks(tracker) >= 2:
+            return hand_over(dispatcher, tracker, "repeated_fallback")
+        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+        candidates = [r["name"] for r in ranking if r.get("name") in CLARIFIABLE_INTENTS][:2]
+        responses = domain.get("responses", {})
+        buttons = [
+            {"title": responses[f"utter_topic_{intent}"][0]["text"], "payload": f"/{intent}"}
+            for intent in candidates
+            if f"utter_topic_{intent}" in responses
+        ]
+        if not any(b["payload"] == "/human_handoff" for b in buttons):
+            buttons.append({"title": responses["utter_topic_human_handoff"][0]["text"],
+                            "payload": "/human_handoff"})
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return []
