@@ -63,7 +63,7 @@ run: db train
 	echo "==> Starting the action server on :$(ACTIONS_PORT)"; \
 	$(RASA) run actions --port $(ACTIONS_PORT) --actions actions & actions_pid=$$!; \
 	echo "==> Starting Rasa on :$(RASA_PORT)"; \
-	echo "    Web chat:  http://localhost:$(RASA_PORT)/webchat/ (socket.io channel)"; \
+	echo "    socket.io: http://localhost:$(RASA_PORT) (for a web chat widget); terminal chat: make shell"; \
 	echo "    REST:      curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"where is my order?\"}'"; \
 	echo "    Ctrl-C stops both servers."; \
 	$(RASA) run --model $(MODEL) --port $(RASA_PORT) --enable-api --cors '*' \
