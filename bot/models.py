@@ -289,3 +289,20 @@ class HandoffTicket(Base):
     refund = relationship("Refund")
 
     __table_args__ = (UniqueConstraint("conversation_id", "open_marker", name="uq_one_open_ticket"),)
+
+
+class WishlistItem(Base):
+    """A product a shopper saved. The list belongs to the conversation and, once known, the
+    customer; everything sharing `share_token` is one shareable list."""
+
+    __tablename__ = "wishlist_items"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    customer_id = Column(ForeignKey("customers.id"), index=True)
+    product_id = Column(ForeignKey("products.id"), nullable=False)
+    added_at = Column(DateTime, nullable=False)
+    share_token = Column(String(32), nullable=False, index=True)
+    __table_args__ = (UniqueConstraint("conversation_id", "product_id"),)
+
+    product = relationship("Product")
+    customer = relationship("Customer")

@@ -38,6 +38,60 @@ class Settings:
     holiday_return_until: tuple[int, int]
     christmas_delivery_day: tuple[int, int]
     today_override: dt.date | None
+    # HANDOFF_MINUTES_PER_TICKET=4: minutes an agent needs per ticket, for the shopper's wait estimate.
+    handoff_minutes_per_ticket: int = 4
+    # --- Holiday calendar, gifts, loyalty, engagement (bot/holiday_calendar.py, gifts.py,
+    # engagement.py). Defaults live here; load_settings only overrides variables that are set.
+    # Day specs below are "MM-DD" or a moving day ("thanksgiving", "black_friday",
+    # "cyber_monday"), optionally shifted by days: "black_friday-7", "cyber_monday+1".
+    # SHIPPING_TRANSIT_DAYS="standard=5,express=2,overnight=1": business days in transit per
+    # shipping method (the names orders use); Christmas cut-offs are computed from these.
+    shipping_transit_days: tuple[tuple[str, int], ...] = (
+        ("standard", 5),
+        ("express", 2),
+        ("overnight", 1),
+    )
+    # ORDER_PROCESSING_DAYS=1: business days between the order and the parcel leaving us.
+    order_processing_days: int = 1
+    # CARRIER_HOLIDAYS="01-01,thanksgiving,12-25": day specs on which carriers neither pick up
+    # nor deliver (besides weekends).
+    carrier_holidays: tuple[str, ...] = ("01-01", "thanksgiving", "12-25")
+    # HOLIDAY_SALE_START / HOLIDAY_SALE_END: day specs of the first and last day of the sale.
+    holiday_sale_start: str = "black_friday"
+    holiday_sale_end: str = "cyber_monday"
+    # DOUBLE_POINTS_DAYS="black_friday,cyber_monday,12-01,12-02,12-03": loyalty double-points
+    # days (day specs; duplicates, e.g. Cyber Monday on Dec 1, count once).
+    double_points_days: tuple[str, ...] = ("black_friday", "cyber_monday", "12-01", "12-02", "12-03")
+    # SUPPORT_HOURS: the regular support hours, shown as written.
+    support_hours: str = "Monday-Friday 8am-8pm ET, Saturday-Sunday 9am-5pm ET"
+    # HOLIDAY_SUPPORT_HOURS="thanksgiving=closed;12-24=8am-2pm ET;...": special hours per day spec.
+    holiday_support_hours: tuple[tuple[str, str], ...] = (
+        ("thanksgiving", "closed"),
+        ("12-24", "8am-2pm ET"),
+        ("12-25", "closed"),
+        ("12-31", "8am-4pm ET"),
+        ("01-01", "closed"),
+    )
+    # GIFT_WRAP_PRICE: overrides bot.policies.GIFT_WRAP_PRICE (unset = the policy price).
+    gift_wrap_price: Decimal | None = None
+    # GIFT_OVER_BUDGET_TOLERANCE=0.25: when nothing fits a gift budget, ideas up to this fraction
+    # over it may be offered (flagged as over budget).
+    gift_over_budget_tolerance: Decimal = Decimal("0.25")
+    # LOYALTY_TIERS="Member=0,Silver=500,Gold=1500,Platinum=5000": tier name = points threshold.
+    loyalty_tiers: tuple[tuple[str, int], ...] = (
+        ("Member", 0),
+        ("Silver", 500),
+        ("Gold", 1500),
+        ("Platinum", 5000),
+    )
+    # BIRTHDAY_OFFER_WINDOW_DAYS=14: the birthday offer shows in the birthday month and in the
+    # days before a birthday that falls early next month.
+    birthday_offer_window_days: int = 14
+    # FIRST_ORDER_THANKS_DAYS=30: a first order this recent earns a thank-you.
+    first_order_thanks_days: int = 30
+    # REPLENISH_REMINDER_WINDOW_DAYS=7: a consumable is "due" this many days either side of
+    # its purchase date + Product.replenish_days.
+    replenish_reminder_window_days: int = 7
 
     def today(self) -> dt.date:
         """The store's date; `TINSEL_TODAY` pins it for demos and tests."""
@@ -70,7 +124,50 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         holiday_return_until=_month_day(env.get("HOLIDAY_RETURN_UNTIL", "01-31")),
         christmas_delivery_day=_month_day(env.get("CHRISTMAS_DELIVERY_DAY", "12-24")),
         today_override=dt.date.fromisoformat(today) if today else None,
+        handoff_minutes_per_ticket=int(env.get("HANDOFF_MINUTES_PER_TICKET", "4")),
+        **_calendar_and_engagement_overrides(env),
     )
+
+
+def _names_to_ints(text: str) -> tuple[tuple[str, int], ...]:
+    pairs = (item.split("=", 1) for item in text.split(",") if item.strip())
+    return tuple((name.strip(), int(value)) for name, value in pairs)
+
+
+def _day_specs(text: str) -> tuple[str, ...]:
+    return tuple(item.strip().lower() for item in text.split(",") if item.strip())
+
+
+def _day_texts(text: str) -> tuple[tuple[str, str], ...]:
+    pairs = (item.split("=", 1) for item in text.split(";") if item.strip())
+    return tuple((spec.strip().lower(), value.strip()) for spec, value in pairs)
+
+
+_CALENDAR_AND_ENGAGEMENT_VARIABLES = {
+    "SHIPPING_TRANSIT_DAYS": ("shipping_transit_days", _names_to_ints),
+    "ORDER_PROCESSING_DAYS": ("order_processing_days", int),
+    "CARRIER_HOLIDAYS": ("carrier_holidays", _day_specs),
+    "HOLIDAY_SALE_START": ("holiday_sale_start", str.lower),
+    "HOLIDAY_SALE_END": ("holiday_sale_end", str.lower),
+    "DOUBLE_POINTS_DAYS": ("double_points_days", _day_specs),
+    "SUPPORT_HOURS": ("support_hours", str),
+    "HOLIDAY_SUPPORT_HOURS": ("holiday_support_hours", _day_texts),
+    "GIFT_WRAP_PRICE": ("gift_wrap_price", Decimal),
+    "GIFT_OVER_BUDGET_TOLERANCE": ("gift_over_budget_tolerance", Decimal),
+    "LOYALTY_TIERS": ("loyalty_tiers", _names_to_ints),
+    "BIRTHDAY_OFFER_WINDOW_DAYS": ("birthday_offer_window_days", int),
+    "FIRST_ORDER_THANKS_DAYS": ("first_order_thanks_days", int),
+    "REPLENISH_REMINDER_WINDOW_DAYS": ("replenish_reminder_window_days", int),
+}
+
+
+def _calendar_and_engagement_overrides(env: dict[str, str]) -> dict:
+    """Only the variables an operator set; every other field keeps its default above."""
+    return {
+        field: parse(env[name].strip())
+        for name, (field, parse) in _CALENDAR_AND_ENGAGEMENT_VARIABLES.items()
+        if env.get(name, "").strip()
+    }
 
 
 @lru_cache(maxsize=1)
