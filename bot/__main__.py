@@ -2,7 +2,7 @@
 
     python -m bot init-db          create missing tables
     python -m bot seed [--force]   build the deterministic demo store
-    python -m bot handoffs ...     list, show and resolve handoff tickets
+    python -m bot handoffs ...     list, show, approve/deny the refund of, resolve tickets
     python -m bot rasa-env         print the variables endpoints.yml reads (from settings)
 """
 from __future__ import annotations
@@ -19,10 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--force", action="store_true", help="drop and rebuild every table")
     commands.add_parser("rasa-env", help="shell exports for endpoints.yml")
     handoffs = commands.add_parser("handoffs", help="open handoff tickets")
-    handoffs.add_argument("action", nargs="?", default="list", choices=["list", "show", "resolve"])
+    handoffs.add_argument("action", nargs="?", default="list", choices=["list", "show", "resolve", "approve", "deny"])
     handoffs.add_argument("ticket", nargs="?", type=int)
     handoffs.add_argument("--agent", default="agent", help="who resolves (for the audit log)")
     handoffs.add_argument("--note", default="", help="resolution note")
+    handoffs.add_argument("--level", default="agent", choices=["agent", "supervisor"],
+                          help="whose refund limit applies to approve")
     args = parser.parse_args(argv)
 
     if args.command == "init-db":
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "handoffs":
         from bot.handoff_cli import handoffs_command
 
-        return handoffs_command(args.action, args.ticket, agent=args.agent, note=args.note)
+        return handoffs_command(args.action, args.ticket, agent=args.agent, note=args.note, level=args.level)
     return 0
 
 

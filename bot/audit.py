@@ -1,0 +1,72 @@
+"""The audit log: who decided what about money or a ticket, and when.
+
+Entries are only ever appended, in the same unit of work as the decision they describe, so a
+refund can never exist without the entry that explains it (and vice versa).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import AuditEntry
+
+# The decisions the log knows about; `action` is one of these (or a caller's own, e.g.
+# "order_cancelled").
+REFUND_AUTO_APPROVED = "refund_auto_approved"
+REFUND_ESCALATED = "refund_escalated"
+REFUND_APPROVED = "refund_approved"
+REFUND_DENIED = "refund_denied"
+REFUND_APPROVAL_REFUSED = "refund_approval_refused"
+RETURN_CREATED = "return_created"
+EXCHANGE_CREATED = "exchange_created"
+TICKET_OPENED = "ticket_opened"
+TICKET_RESOLVED = "ticket_resolved"
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    at: dt.datetime,
+    order_id: int | None = None,
+    refund_id: int | None = None,
+    ticket_id: int | None = None,
+    amount: Decimal | None = None,
+    detail: str = "",
+) -> AuditEntry:
+    """Appends one entry to the log (flushed, so it has an id)."""
+    entry = AuditEntry(
+        at=at,
+        actor=actor,
+        action=action,
+        order_id=order_id,
+        refund_id=refund_id,
+        ticket_id=ticket_id,
+        amount=amount,
+        detail=detail,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def entries(
+    session: Session,
+    *,
+    order_id: int | None = None,
+    refund_id: int | None = None,
+    ticket_id: int | None = None,
+) -> list[AuditEntry]:
+    """The log, oldest first, narrowed to an order, a refund and/or a ticket."""
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    if order_id is not None:
+        query = query.where(AuditEntry.order_id == order_id)
+    if refund_id is not None:
+        query = query.where(AuditEntry.refund_id == refund_id)
+    if ticket_id is not None:
+        query = query.where(AuditEntry.ticket_id == ticket_id)
+    return list(session.execute(query).scalars())

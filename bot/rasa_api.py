@@ -1,0 +1,138 @@
+"""The few calls an agent's tools make to the running Rasa server, and its tracker store.
+
+Rasa pauses a conversation while a handoff ticket is open; resolving the ticket resumes it
+through Rasa's HTTP API (server started with `--enable-api`). The standard library's urllib
+is enough for two POSTs, so this adds no dependency. Agents read what the shopper wrote while
+waiting straight from Rasa's SQL tracker store, which lives in the store's own database.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, inspect, select
+
+from bot.settings import get_settings
+from bot.store import Store
+
+DEFAULT_TIMEOUT_SECONDS = 5.0
+
+# Rasa's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent). Its own MetaData, so
+# the store's create_all/drop_all never touch it: Rasa owns this table.
+_tracker_metadata = MetaData()
+tracker_events = Table(
+    "events",
+    _tracker_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("type_name", String(255), nullable=False),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+_SPEAKERS = {"user": "shopper", "bot": "bot"}
+
+
+class RasaUnavailable(Exception):
+    """The Rasa server could not be reached or refused the request."""
+
+
+def _post(path: str, payload: Any, query: dict[str, str], rasa_url: str | None, timeout: float) -> Any:
+    base = (rasa_url or get_settings().rasa_url).rstrip("/")
+    url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        raise RasaUnavailable(f"Rasa answered {exc.code} for {path}: {exc.read()[:200]!r}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise RasaUnavailable(f"Rasa server at {base} unreachable: {exc}") from exc
+    return json.loads(body) if body else None
+
+
+def _events_path(conversation_id: str) -> str:
+    return f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker/events"
+
+
+def resume_conversation(
+    conversation_id: str, rasa_url: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> None:
+    """Un-pauses the conversation (a `resume` event), so the bot answers the shopper again.
+
+    Raises RasaUnavailable when the server cannot be reached or rejects the event.
+    """
+    _post(_events_path(conversation_id), {"event": "resume"}, {}, rasa_url, timeout)
+
+
+def send_to_conversation(
+    conversation_id: str, text: str, rasa_url: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> None:
+    """Shows `text` to the shopper as a bot message in the channel they last wrote from.
+
+    Appends a `bot` event with `execute_side_effects=true`, which makes Rasa forward the
+    message to `output_channel=latest`. Channels that cannot push (plain REST) keep it in the
+    conversation history only. Raises RasaUnavailable like resume_conversation.
+    """
+    _post(
+        _events_path(conversation_id),
+        {"event": "bot", "text": text},
+        {"output_channel": "latest", "execute_side_effects": "true"},
+        rasa_url,
+        timeout,
+    )
+
+
+def read_transcript(
+    store: Store,
+    conversation_id: str,
+    since: dt.datetime | None = None,
+    after_pause: bool = False,
+) -> list[dict[str, Any]]:
+    """The shopper's and the bot's messages from Rasa's tracker store, oldest first.
+
+    Each is {"who": "shopper"|"bot", "text": str, "at": datetime}. `since` (local time, as
+    Rasa's timestamps) keeps only later messages; `after_pause` keeps only those after the
+    conversation was last paused for a human, which does not depend on the store's clock
+    (TINSEL_TODAY). No tracker table (Rasa never ran on this database) means no messages.
+    """
+    if not inspect(store.engine).has_table(tracker_events.name):
+        return []
+    events = tracker_events.c
+    query = (
+        select(events.type_name, events.timestamp, events.data)
+        .where(events.sender_id == conversation_id, events.type_name.in_(tuple(_SPEAKERS)))
+        .order_by(events.id)
+    )
+    if since is not None:
+        query = query.where(events.timestamp > since.timestamp())
+    if after_pause:
+        last_pause = (
+            select(func.max(events.id))
+            .where(events.sender_id == conversation_id, events.type_name == "pause")
+            .scalar_subquery()
+        )
+        query = query.where(events.id > func.coalesce(last_pause, 0))
+    messages = []
+    with store.engine.connect() as conn:
+        for type_name, timestamp, data in conn.execute(query):
+            try:
+                text = (json.loads(data or "{}") or {}).get("text")
+            except ValueError:
+                text = None
+            if not text:
+                continue
+            at = dt.datetime.fromtimestamp(timestamp) if timestamp is not None else None
+            messages.append({"who": _SPEAKERS[type_name], "text": text, "at": at})
+    return messages

@@ -1,0 +1,356 @@
+"""Handoff tickets: one per conversation, a fair queue, and a resolve that gives the shopper back
+to the bot (or says why it could not)."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import json
+import socket
+import threading
+import time
+import urllib.parse
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from bot import audit, handoff, rasa_api, returns
+from bot.handoff_cli import handoffs_command
+from bot.models import HandoffTicket, VerifiedOrder
+from tests.factories import make_customer, make_order, make_product, make_shipment
+
+
+def open_for(store, settings, conversation_id, reason="asked_for_human", **kwargs):
+    return handoff.open_ticket(
+        store, conversation_id, kwargs.pop("channel", "socketio"), reason,
+        kwargs.pop("transcript", [{"who": "shopper", "text": "a human please"}]),
+        kwargs.pop("summary", "wants a person"), settings=settings, **kwargs,
+    )
+
+
+@pytest.fixture
+def fake_rasa():
+    """A stand-in Rasa server recording what it is asked: [(path, query, json body)]."""
+    calls = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            url = urllib.parse.urlsplit(self.path)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            calls.append((url.path, dict(urllib.parse.parse_qsl(url.query)), body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"paused": false}')
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", calls
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def dead_rasa_url():
+    """An address where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def tracker_table(store):
+    """Rasa's `events` table in the test database, as Rasa's SQL tracker store creates it."""
+    rasa_api.tracker_events.create(store.engine)
+    yield rasa_api.tracker_events
+    rasa_api.tracker_events.drop(store.engine)
+
+
+def add_events(store, conversation_id, *events):
+    """(type_name, text) events, one second apart, the way Rasa stores them."""
+    start = time.time() - len(events)
+    with store.engine.begin() as conn:
+        for n, (type_name, text) in enumerate(events):
+            data = {"event": type_name, "timestamp": start + n}
+            if text is not None:
+                data["text"] = text
+            conn.execute(
+                insert(rasa_api.tracker_events).values(
+                    sender_id=conversation_id, type_name=type_name, timestamp=start + n, data=json.dumps(data)
+                )
+            )
+
+
+# ------------------------------------------------------------------ one open ticket per conversation
+
+
+def test_asking_twice_returns_the_ticket_already_waiting(store, settings, conversation_id):
+    first, created = open_for(store, settings, conversation_id)
+    second, created_again = open_for(store, settings, conversation_id, reason="frustration")
+
+    assert created and not created_again
+    assert second.id == first.id
+    with store.session() as s:
+        assert s.execute(select(func.count(HandoffTicket.id))).scalar_one() == 1
+        assert handoff.open_ticket_for(s, conversation_id).id == first.id
+
+
+def test_a_new_ticket_can_be_opened_once_the_last_one_is_resolved(store, settings, conversation_id, dead_rasa_url):
+    first, _ = open_for(store, settings, conversation_id)
+    handoff.resolve(store, first.id, "alice", "sorted", settings=settings, rasa_url=dead_rasa_url)
+
+    second, created = open_for(store, settings, conversation_id, reason="repeated_fallback")
+
+    assert created
+    assert second.id != first.id
+
+
+def test_an_unknown_reason_is_refused(store, settings, conversation_id):
+    with pytest.raises(ValueError):
+        open_for(store, settings, conversation_id, reason="bored")
+
+
+def test_opening_a_ticket_is_audited(store, settings, conversation_id):
+    ticket, _ = open_for(store, settings, conversation_id, reason="verification_failed")
+
+    with store.session() as s:
+        assert [(e.actor, e.action) for e in audit.entries(s, ticket_id=ticket.id)] == [("bot", audit.TICKET_OPENED)]
+
+
+# ------------------------------------------------------------------ the queue
+
+
+def test_tickets_are_served_in_the_order_they_were_opened(store, settings, conversation_id, dead_rasa_url):
+    tickets = [open_for(store, settings, f"{conversation_id}-{n}")[0] for n in range(3)]
+
+    with store.session() as s:
+        positions = [handoff.queue_position(s, t) for t in tickets]
+        waits = [handoff.estimated_wait_minutes(s, t, settings) for t in tickets]
+    assert positions == [1, 2, 3]
+    assert waits == [n * settings.handoff_minutes_per_ticket for n in (1, 2, 3)]
+
+    handoff.resolve(store, tickets[0].id, "alice", "", settings=settings, rasa_url=dead_rasa_url)
+
+    with store.session() as s:
+        assert [handoff.queue_position(s, t) for t in tickets[1:]] == [1, 2]
+        assert handoff.queue_position(s, s.get(HandoffTicket, tickets[0].id)) == 0
+
+
+def test_the_wait_follows_the_configured_minutes_per_ticket(store, settings, conversation_id):
+    slow = dataclasses.replace(settings, handoff_minutes_per_ticket=settings.handoff_minutes_per_ticket + 6)
+    open_for(store, settings, f"{conversation_id}-a")
+    ticket, _ = open_for(store, settings, f"{conversation_id}-b")
+
+    with store.session() as s:
+        assert handoff.estimated_wait_minutes(s, ticket, slow) == 2 * slow.handoff_minutes_per_ticket
+
+
+# ------------------------------------------------------------------ resolving
+
+
+def test_resolving_closes_the_ticket_and_resumes_the_conversation(store, settings, conversation_id, fake_rasa):
+    url, calls = fake_rasa
+    ticket, _ = open_for(store, settings, conversation_id)
+
+    result = handoff.resolve(
+        store, ticket.id, "alice", "refund approved", message_to_shopper="All sorted, enjoy the holidays!",
+        settings=settings, rasa_url=url,
+    )
+
+    assert result.resumed and result.message_sent and result.rasa_error is None
+    path = f"/conversations/{conversation_id}/tracker/events"
+    assert calls[0] == (path, {}, {"event": "resume"})
+    assert calls[1] == (
+        path,
+        {"output_channel": "latest", "execute_side_effects": "true"},
+        {"event": "bot", "text": "All sorted, enjoy the holidays!"},
+    )
+    with store.session() as s:
+        closed = s.get(HandoffTicket, ticket.id)
+        assert (closed.status, closed.open_marker) == ("resolved", None)
+        assert closed.resolved_at is not None
+        assert handoff.open_ticket_for(s, conversation_id) is None
+        entries = [(e.actor, e.action, e.detail) for e in audit.entries(s, ticket_id=ticket.id)]
+    assert ("alice", audit.TICKET_RESOLVED, "refund approved") in entries
+
+
+def test_resolving_while_rasa_is_down_still_resolves_and_says_so(store, settings, conversation_id, dead_rasa_url):
+    ticket, _ = open_for(store, settings, conversation_id)
+
+    result = handoff.resolve(store, ticket.id, "alice", "done", settings=settings, rasa_url=dead_rasa_url)
+
+    assert result.found and not result.resumed
+    assert "unreachable" in result.rasa_error
+    with store.session() as s:
+        assert s.get(HandoffTicket, ticket.id).status == "resolved"
+
+
+def test_resolving_twice_is_harmless(store, settings, conversation_id, fake_rasa):
+    url, calls = fake_rasa
+    ticket, _ = open_for(store, settings, conversation_id)
+    handoff.resolve(store, ticket.id, "alice", "", settings=settings, rasa_url=url)
+
+    again = handoff.resolve(store, ticket.id, "bob", "", settings=settings, rasa_url=url)
+
+    assert again.already_resolved
+    assert len(calls) == 1
+
+
+def test_resolving_an_unknown_ticket_says_so(store, settings):
+    assert not handoff.resolve(store, 12345, "alice", "", settings=settings).found
+
+
+# ------------------------------------------------------------------ Rasa's tracker store
+
+
+def test_the_transcript_comes_from_rasas_tracker_store(store, conversation_id, tracker_table):
+    add_events(
+        store, conversation_id,
+        ("user", "where is my refund"), ("action", None), ("bot", "Let me get a person."),
+        ("pause", None), ("user", "hello? still there?"),
+    )
+    add_events(store, "someone-else", ("user", "not this one"))
+
+    everything = rasa_api.read_transcript(store, conversation_id)
+    while_paused = rasa_api.read_transcript(store, conversation_id, after_pause=True)
+
+    assert [(m["who"], m["text"]) for m in everything] == [
+        ("shopper", "where is my refund"), ("bot", "Let me get a person."), ("shopper", "hello? still there?"),
+    ]
+    assert [m["text"] for m in while_paused] == ["hello? still there?"]
+
+
+def test_no_tracker_table_means_no_messages(store, conversation_id):
+    assert rasa_api.read_transcript(store, conversation_id) == []
+
+
+# ------------------------------------------------------------------ python -m bot handoffs
+
+
+def run_cli(store, settings, *args, **kwargs):
+    out = io.StringIO()
+    code = handoffs_command(*args, store=store, settings=settings, out=out, **kwargs)
+    return code, out.getvalue()
+
+
+def test_the_list_shows_open_tickets_oldest_first(store, settings, conversation_id):
+    open_for(store, settings, f"{conversation_id}-first", reason="frustration", channel="telegram")
+    open_for(store, settings, f"{conversation_id}-second", reason="over_limit_refund", amount=Decimal("120.50"))
+
+    code, text = run_cli(store, settings, "list", None)
+
+    assert code == 0
+    first, second = text.index(f"{conversation_id}-first"), text.index(f"{conversation_id}-second")
+    assert first < second
+    assert "frustration" in text and "telegram" in text
+    assert "over_limit_refund" in text and "120.50" in text
+    assert "min" in text
+
+
+def test_the_list_says_when_nobody_is_waiting(store, settings):
+    assert run_cli(store, settings, "list", None) == (0, "No open tickets.\n")
+
+
+def test_show_prints_the_summary_and_what_the_shopper_wrote_since(store, settings, conversation_id, tracker_table):
+    ticket, _ = open_for(
+        store, settings, conversation_id, summary="Refund of 120.50 needs an agent",
+        transcript=[{"who": "shopper", "text": "my parcel is soaked"}, {"who": "bot", "text": "Passing you to a colleague."}],
+    )
+    add_events(store, conversation_id, ("user", "my parcel is soaked"), ("pause", None), ("user", "any news?"))
+
+    code, text = run_cli(store, settings, "show", ticket.id)
+
+    assert code == 0
+    assert "Refund of 120.50 needs an agent" in text
+    assert "shopper: my parcel is soaked" in text
+    assert "bot: Passing you to a colleague." in text
+    since = text.split("Since the handoff:")[1]
+    assert "any news?" in since and "soaked" not in since
+
+
+def test_resolve_from_the_command_line_reports_an_unreachable_rasa(store, settings, conversation_id, dead_rasa_url):
+    ticket, _ = open_for(store, settings, conversation_id)
+
+    code, text = run_cli(store, dataclasses.replace(settings, rasa_url=dead_rasa_url), "resolve", ticket.id, agent="alice", note="ok")
+
+    assert code == 0
+    assert "resolved by alice" in text
+    assert "Could not resume" in text
+    with store.session() as s:
+        assert s.get(HandoffTicket, ticket.id).status == "resolved"
+
+
+@pytest.mark.parametrize("action", ["show", "resolve"])
+def test_a_ticket_number_is_required(store, settings, action):
+    code, text = run_cli(store, settings, action, None)
+    assert code == 2
+    assert "Which ticket?" in text
+
+
+def test_showing_an_unknown_ticket_fails(store, settings):
+    assert run_cli(store, settings, "show", 4242)[0] == 1
+
+
+def over_limit_ticket(store, settings, conversation_id, price) -> int:
+    """A delivered, verified one-item order whose return needs a human; the ticket's id."""
+    placed = dt.date(2025, *settings.holiday_purchase_end) + dt.timedelta(days=1)
+    with store.session() as s:
+        order = make_order(
+            s, make_customer(s), items=[(make_product(s, price=price), 1)],
+            placed_at=dt.datetime.combine(placed, dt.time(9)),
+        )
+        make_shipment(s, order, eta=placed, delivered_at=dt.datetime.combine(placed, dt.time(17)))
+        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at))
+        number = order.number
+    today = dataclasses.replace(settings, today_override=placed + dt.timedelta(days=1))
+    return returns.start_return(store, conversation_id, number, None, "damaged", settings=today).refund.ticket_id
+
+
+def test_an_agent_approves_the_tickets_refund_from_the_command_line(store, settings, conversation_id):
+    ticket_id = over_limit_ticket(store, settings, conversation_id, settings.bot_refund_limit + Decimal("0.01"))
+
+    code, text = run_cli(store, settings, "approve", ticket_id, agent="alice")
+
+    assert code == 0
+    assert "approved by alice" in text
+    with store.session() as s:
+        assert s.get(HandoffTicket, ticket_id).refund.status == "approved"
+
+
+def test_the_command_line_sends_refunds_over_the_agent_limit_to_a_supervisor(store, settings, conversation_id):
+    ticket_id = over_limit_ticket(store, settings, conversation_id, settings.agent_refund_limit + Decimal("0.01"))
+
+    code, text = run_cli(store, settings, "approve", ticket_id, agent="alice")
+    assert code == 1
+    assert "supervisor" in text
+
+    code, text = run_cli(store, settings, "approve", ticket_id, agent="sam", level="supervisor")
+    assert code == 0
+    with store.session() as s:
+        assert s.get(HandoffTicket, ticket_id).refund.decided_by == "sam"
+
+
+def test_an_agent_denies_the_tickets_refund_from_the_command_line(store, settings, conversation_id):
+    ticket_id = over_limit_ticket(store, settings, conversation_id, settings.bot_refund_limit + Decimal("0.01"))
+
+    code, text = run_cli(store, settings, "deny", ticket_id, agent="alice", note="worn")
+
+    assert code == 0
+    with store.session() as s:
+        assert s.get(HandoffTicket, ticket_id).refund.status == "denied"
+
+
+def test_a_ticket_without_a_refund_has_nothing_to_approve(store, settings, conversation_id):
+    ticket, _ = open_for(store, settings, conversation_id)
+
+    code, text = run_cli(store, settings, "approve", ticket.id)
+
+    assert code == 1
+    assert "no refund" in text
