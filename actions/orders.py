@@ -9,7 +9,9 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_id, long_date, money, settings, store
+from actions.engagement import personal_touch_after_lookup, utter_personal_touch
 from bot import orders
+from bot.engagement import Touch
 
 VERIFICATION_SLOTS = ("order_number", "order_email")
 
@@ -24,6 +26,16 @@ class ValidateOrderLookupForm(FormValidationAction):
         if orders.is_locked(store(), conversation_id(tracker), settings()):
             return []
         return domain_slots
+
+    # The shopper's own words are read too, so a bare "104217" or an email typed without any
+    # recognised entity still fills the slot; bot/ decides what counts as a number or an email.
+    async def extract_order_number(self, dispatcher, tracker, domain) -> dict[str, Any]:
+        number = orders.parse_order_number(tracker.latest_message.get("text"))
+        return {"order_number": number} if number and number != tracker.get_slot("order_number") else {}
+
+    async def extract_order_email(self, dispatcher, tracker, domain) -> dict[str, Any]:
+        email = orders.parse_email(tracker.latest_message.get("text"))
+        return {"order_email": email} if email and email != tracker.get_slot("order_email") else {}
 
     def validate_order_number(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         number = orders.parse_order_number(value) or orders.parse_order_number(
@@ -70,11 +82,14 @@ class ActionShowOrder(Action):
             if order is None:
                 return utter_not_verified(dispatcher)
             info = orders.tracking(s, order, config)
-        utter_tracking(dispatcher, info)
-        return []
+            touch = personal_touch_after_lookup(s, tracker, order, config)
+        return utter_tracking(dispatcher, info, touch)
 
 
-def utter_tracking(dispatcher: CollectingDispatcher, info: orders.Tracking) -> None:
+def utter_tracking(
+    dispatcher: CollectingDispatcher, info: orders.Tracking, touch: Touch | None = None
+) -> list[dict]:
+    """The order's answer; a personal touch, when one applies, takes the complement's place."""
     common = dict(
         order_number=info.order_number,
         items=info.items,
@@ -104,6 +119,8 @@ def utter_tracking(dispatcher: CollectingDispatcher, info: orders.Tracking) -> N
     if info.status == "delayed":
         follow_up = max(info.eta or settings().today(), settings().today()) + dt.timedelta(days=2)
         dispatcher.utter_message(response="utter_order_delayed_next_step", follow_up_date=long_date(follow_up))
+    elif touch is not None:
+        return utter_personal_touch(dispatcher, touch)
     elif info.suggestion is not None:
         dispatcher.utter_message(
             response="utter_complement",
@@ -111,6 +128,7 @@ def utter_tracking(dispatcher: CollectingDispatcher, info: orders.Tracking) -> N
             price=money(info.suggestion.price),
             product_url=info.suggestion.url,
         )
+    return []
 
 
 class ActionCancelOrder(Action):

@@ -36,7 +36,7 @@ def test_track_with_number_and_email_in_the_first_message(assistant, demo_store)
     number, email = numbers_and_emails(demo_store, "delayed")
     chat = assistant.new_conversation()
     answer = chat.say(f"hey can you tell me where my order {number} is? my email is {email}")
-    assert f"Order {number}" in answer and "sorry" in answer.lower() and "delayed" in answer
+    assert number in answer and "sorry" in answer.lower() and "delayed" in answer
 
 
 def test_someone_elses_email_reveals_nothing_and_three_misses_offer_a_person(assistant, demo_store):

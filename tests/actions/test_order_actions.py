@@ -115,3 +115,16 @@ def test_cancel_a_shipped_order_points_to_returns(shop, domain, conversation_id)
     _, messages = run_action(ActionCancelOrder(), make_tracker(conversation_id, slots={
         "order_number": NUMBER}), domain)
     assert response_names(messages) == ["utter_cancel_already_shipped"]
+
+
+def test_a_bare_number_and_email_fill_the_form_without_entities(shop, domain, conversation_id):
+    """The NLU may miss the entity (spaCy calls 104217 a DATE); the form still reads it."""
+    tracker = make_tracker(conversation_id, slots={"requested_slot": "order_number"}, text=f"#{NUMBER}",
+                           active_loop="order_lookup_form")
+    events, messages = validate(tracker, domain)
+    assert {e["name"]: e["value"] for e in events} == {"order_number": NUMBER}
+    tracker = make_tracker(conversation_id, slots={"order_number": NUMBER, "requested_slot": "order_email"},
+                           text=f"it's {EMAIL.upper()} thanks", active_loop="order_lookup_form")
+    events, messages = validate(tracker, domain)
+    assert {e["name"]: e["value"] for e in events} == {"order_email": EMAIL}
+    assert messages == []

@@ -5,7 +5,13 @@ from decimal import Decimal
 
 import pytest
 
-from bot.gift_request import ASSUMED_ADULT_AGE, GiftRequest, known_interests, parse_gift_request
+from bot.gift_request import (
+    ASSUMED_ADULT_AGE,
+    GiftRequest,
+    asks_for_more_ideas,
+    known_interests,
+    parse_gift_request,
+)
 from tests.factories import make_product
 
 VOCABULARY = {
@@ -164,3 +170,65 @@ def test_synonyms_land_on_the_catalogs_own_tags():
     assert parse_gift_request("she's crazy about her dog and loves baking", catalog_tags).interests == ["pets", "baking"]
     assert parse_gift_request("he loves baking", {"cooking"}).interests == ["cooking"]
     assert parse_gift_request("into spa days and biking", catalog_tags).interests == ["wellness", "cycling"]
+
+
+@pytest.mark.parametrize("text", ["no idea", "money's no object", "no limit", "doesn't matter", "anything really"])
+def test_no_budget_counts_as_an_answer_about_the_budget(text):
+    request = parse_gift_request(text, VOCABULARY, expecting="budget")
+    assert request.budget is None and request.budget_unknown
+    assert not request.interests_unknown
+    assert "budget" not in request.missing and "interests" in request.missing
+
+
+def test_a_budget_given_later_replaces_no_budget():
+    request = parse_gift_request("no limit", VOCABULARY, expecting="budget")
+    later = request.merged(parse_gift_request("actually under $30", VOCABULARY))
+    assert (later.budget, later.budget_unknown) == (Decimal("30.00"), False)
+
+
+def test_no_idea_what_to_get_is_not_about_interests():
+    request = parse_gift_request("i have no idea what to get my father-in-law", VOCABULARY)
+    assert not request.interests_unknown and "interests" in request.missing
+    assert parse_gift_request("no clue what she likes", VOCABULARY).interests_unknown
+
+
+@pytest.mark.parametrize("text", ["an adult", "she's a grown-up", "grownup"])
+def test_a_grown_up_needs_no_age(text):
+    request = parse_gift_request(text, VOCABULARY, expecting="age")
+    assert request.adult and request.effective_age == ASSUMED_ADULT_AGE
+    assert "age" not in request.missing
+
+
+def test_a_later_answer_fills_in_a_grown_up_and_the_pronoun():
+    friend = parse_gift_request("for my friend", VOCABULARY)
+    later = friend.merged(parse_gift_request("she's an adult", VOCABULARY, expecting="age"))
+    assert later.adult and later.pronoun == "she" and "age" not in later.missing
+
+
+@pytest.mark.parametrize(
+    "text, interests",
+    [
+        ("he likes golf", ["golf"]),
+        ("he's really into golf", ["golf"]),
+        ("golf and tennis", ["golf", "tennis"]),
+        ("hiking, camping, that sort of thing", ["outdoors"]),
+        ("she doesn't like golf", []),
+        ("nope", []),
+        ("hmm let me think", []),
+    ],
+)
+def test_an_answer_about_interests_keeps_words_the_catalog_lacks(text, interests):
+    assert parse_gift_request(text, VOCABULARY, expecting="interests").interests == interests
+
+
+def test_unknown_words_are_not_interests_unless_interests_were_asked():
+    assert parse_gift_request("he likes golf", VOCABULARY).interests == []
+
+
+@pytest.mark.parametrize(
+    "text, more",
+    [("any other ideas?", True), ("show me more", True), ("something different", True),
+     ("something for my dad", False), ("i need a gift idea", False)],
+)
+def test_asking_for_more_ideas(text, more):
+    assert asks_for_more_ideas(text) is more

@@ -226,6 +226,12 @@ def test_sale_text(cal_settings):
     )
 
 
+def test_sale_reminder_goes_out_on_the_first_morning_of_the_next_sale(cal_settings):
+    assert cal.sale_reminder_at(D(2025, 11, 20), cal_settings) == dt.datetime(2025, 11, 28, 9, 0)
+    assert cal.sale_reminder_at(D(2025, 11, 28), cal_settings) is None
+    assert cal.sale_reminder_at(D(2025, 12, 20), cal_settings) == dt.datetime(2026, 11, 27, 9, 0)
+
+
 def test_sale_window_from_settings_may_span_new_year(cal_settings):
     boxing_week = dataclasses.replace(cal_settings, holiday_sale_start="12-26", holiday_sale_end="01-05")
     sale = cal.holiday_sale(D(2026, 1, 3), boxing_week)

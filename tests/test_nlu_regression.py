@@ -1,0 +1,88 @@
+"""The trained model still understands messages nobody on the team wrote.
+
+A CI-sized slice of bench/nlu_eval.py: a fixed, stratified sample of the eval split of the
+public sets (Bitext customer-support requests, CLINC150 requests that are none of a store's
+business), the team's held-out file and the generated entity sentences. Floors sit a little
+below the figures measured with models/tinsel.tar.gz (see bench/README.md); the full figures
+come from `make bench`. The public sets live outside the repo; without them those tests skip.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bench import dataset_mapping as datasets
+from bench import nlu_eval
+
+MODEL = Path(os.environ.get("TINSEL_NLU_MODEL", nlu_eval.DEFAULT_MODEL))
+SAMPLE_SIZE = 150
+
+BITEXT_ACCURACY_FLOOR = 0.50
+OUT_OF_DOMAIN_STORE_ACTION_CEILING = 0.12
+HELDOUT_ACCURACY_FLOOR = 0.85
+HELDOUT_FAQ_ANSWER_FLOOR = 0.90
+ENTITY_RECALL_FLOOR = {"order_number": 0.90, "email": 0.90, "money": 0.85}
+ORDER_NUMBER_PRECISION_FLOOR = 0.90
+
+
+@pytest.fixture(scope="module")
+def parser():
+    if not MODEL.is_file():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{MODEL} is missing under CI: `make test` trains it first")
+        pytest.skip(f"{MODEL} not trained yet (make train)")
+    loaded = nlu_eval.Parser(MODEL)
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture(scope="module")
+def eval_split():
+    missing = datasets.missing_files()
+    if missing:
+        pytest.skip(f"public datasets not found under {datasets.datasets_dir()} "
+                    f"({', '.join(str(m) for m in missing)} missing); set TINSEL_DATASETS")
+    return {
+        "bitext": datasets.split(datasets.load_bitext(), "eval"),
+        "clinc150": datasets.split(datasets.load_clinc(), "eval"),
+    }
+
+
+def _confusions(report: dict) -> str:
+    return "; ".join(f"{c['gold']}->{c['predicted']} x{c['count']}" for c in report["worst_confusions"][:5])
+
+
+def test_customer_support_requests_reach_the_right_intent(parser, eval_split):
+    examples = datasets.sample(eval_split["bitext"], SAMPLE_SIZE)
+    report = nlu_eval.intent_report(examples, parser.parse_all(examples))
+    assert report["accuracy"] >= BITEXT_ACCURACY_FLOOR, (
+        f"Bitext accuracy {report['accuracy']:.3f} < {BITEXT_ACCURACY_FLOOR}; worst: {_confusions(report)}")
+
+
+def test_unrelated_requests_rarely_start_a_store_action(parser, eval_split):
+    unrelated = [ex for ex in eval_split["clinc150"] if ex.out_of_domain]
+    examples = datasets.sample(unrelated, SAMPLE_SIZE)
+    report = nlu_eval.out_of_domain_report(examples, parser.parse_all(examples))
+    assert report["messages"] == len(examples) == SAMPLE_SIZE
+    assert report["store_action_share"] <= OUT_OF_DOMAIN_STORE_ACTION_CEILING, (
+        f"{report['store_action_share']:.1%} of unrelated requests would start a store action "
+        f"(ceiling {OUT_OF_DOMAIN_STORE_ACTION_CEILING:.0%}): {report['leaked_to']}")
+
+
+def test_heldout_messages_reach_the_right_intent_and_faq_answer(parser):
+    examples = nlu_eval.load_heldout()
+    report = nlu_eval.intent_report(examples, parser.parse_all(examples))
+    assert report["accuracy"] >= HELDOUT_ACCURACY_FLOOR, (
+        f"held-out accuracy {report['accuracy']:.3f} < {HELDOUT_ACCURACY_FLOOR}; worst: {_confusions(report)}")
+    assert report["faq_answer_accuracy"] >= HELDOUT_FAQ_ANSWER_FLOOR
+
+
+def test_order_numbers_emails_and_amounts_are_picked_out_of_sentences(parser):
+    report = nlu_eval.synthetic_entity_report(parser)
+    short = {kind: (round(s["recall"], 2), round(s["precision"], 2)) for kind, s in report.items()}
+    for kind, floor in ENTITY_RECALL_FLOOR.items():
+        assert report[kind]["recall"] >= floor, f"{kind} recall below {floor}: (recall, precision) {short}"
+    assert report["order_number"]["precision"] >= ORDER_NUMBER_PRECISION_FLOOR, (
+        f"phone numbers, years or prices taken for order numbers: {short}")
