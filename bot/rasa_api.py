@@ -69,11 +69,19 @@ def _events_path(conversation_id: str) -> str:
 def resume_conversation(
     conversation_id: str, rasa_url: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
 ) -> None:
-    """Un-pauses the conversation (a `resume` event), so the bot answers the shopper again.
+    """Un-pauses the conversation so the bot answers the shopper again.
 
-    Raises RasaUnavailable when the server cannot be reached or rejects the event.
+    The bot comes back in a new session: what happened while a person had the conversation
+    is not a dialogue the policies were trained on, so predicting from it gives odd answers.
+    The transcript stays in the tracker store, and verification lives in the database.
+    Raises RasaUnavailable when the server cannot be reached or rejects the events.
     """
-    _post(_events_path(conversation_id), {"event": "resume"}, {}, rasa_url, timeout)
+    events = [
+        {"event": "resume"},
+        {"event": "session_started"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    _post(_events_path(conversation_id), events, {}, rasa_url, timeout)
 
 
 def send_to_conversation(

@@ -1,6 +1,7 @@
 """The variables endpoints.yml reads, derived from settings: the action server URL, and the
-tracker store taken apart from DATABASE_URL so transcripts live in the store's own database
-(one setting for the operator, not two)."""
+tracker store pointed at DATABASE_URL so transcripts live in the store's own database (one
+setting for the operator, not two). Rasa takes a full database URL in the tracker store's
+`url` field."""
 from __future__ import annotations
 
 import shlex
@@ -12,14 +13,9 @@ from bot.settings import get_settings
 
 def tracker_env(database_url: str) -> dict[str, str]:
     url = make_url(database_url)
-    dialect = url.get_backend_name()
     return {
-        "TRACKER_DIALECT": dialect,
-        "TRACKER_HOST": url.host or "",
-        "TRACKER_PORT": str(url.port or (5432 if dialect == "postgresql" else "")),
-        "TRACKER_USER": url.username or "",
-        "TRACKER_PASSWORD": url.password or "",
-        "TRACKER_DB": url.database or "",
+        "TRACKER_DIALECT": url.get_backend_name(),
+        "TRACKER_URL": url.render_as_string(hide_password=False),
     }
 
 

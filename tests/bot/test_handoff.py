@@ -166,7 +166,8 @@ def test_resolving_closes_the_ticket_and_resumes_the_conversation(store, setting
 
     assert result.resumed and result.message_sent and result.rasa_error is None
     path = f"/conversations/{conversation_id}/tracker/events"
-    assert calls[0] == (path, {}, {"event": "resume"})
+    assert calls[0][:2] == (path, {})
+    assert [e["event"] for e in calls[0][2]] == ["resume", "session_started", "action"]
     assert calls[1] == (
         path,
         {"output_channel": "latest", "execute_side_effects": "true"},
