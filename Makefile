@@ -82,15 +82,16 @@ validate: install
 	$(RASA) data validate --fail-on-warnings --max-history 5
 
 test: install train
-	@echo "==> pytest (bot/ rules and actions, on SQLite and PostgreSQL)"
-	$(PY) -m pytest -q tests
 	@echo "==> rasa data validate"
 	$(RASA) data validate --max-history 5
-	@echo "==> Rasa test stories"
-	@$(PY) tests/run_rasa_test_stories.py
+	@echo "==> Rasa test stories (tests/stories)"
+	$(PY) tests/run_rasa_test_stories.py
+	@echo "==> pytest: bot/ rules and actions on SQLite and PostgreSQL, whole conversations"
+	$(PY) -m pytest -q -p no:cacheprovider tests
 
 bench: install train
 	$(PY) bench/nlu_eval.py
+	$(PY) bench/latency.py
 
 clean:
 	rm -rf models .rasa results tinsel.db
