@@ -79,7 +79,7 @@ actions: install
 	$(RASA) run actions --port $(ACTIONS_PORT) --actions actions
 
 validate: install
-	$(RASA) data validate --fail-on-warnings --max-history 5
+	$(RASA) data validate --max-history 5
 
 test: install train
 	@echo "==> rasa data validate"

@@ -1,0 +1,95 @@
+"""Handing over to a person and asking before guessing, run as the action server runs them."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from actions.handoff import ActionClarify, ActionHandoff
+from bot import orders
+from bot.models import HandoffTicket
+from tests.actions.conftest import make_tracker, response_names, run_action
+from tests.factories import make_customer, make_order, make_product
+
+PAUSED = {"event": "pause", "timestamp": None}
+
+
+def fallback_turn(text: str) -> dict:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}}
+
+
+def understood_turn(text: str, intent: str) -> dict:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+
+
+def low_confidence(conversation_id, text, ranking, earlier=()):
+    tracker = make_tracker(conversation_id, text=text, intent="nlu_fallback",
+                           events=[*earlier, fallback_turn(text)])
+    tracker.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
+    return tracker
+
+
+def test_asking_for_a_person_opens_a_ticket_with_the_transcript_and_pauses(action_store, domain, conversation_id):
+    tracker = make_tracker(conversation_id, text="can I talk to someone", intent="human_handoff", events=[
+        {"event": "user", "text": "where is my order"},
+        {"event": "bot", "text": "What's your order number?"},
+        {"event": "user", "text": "can I talk to someone"},
+    ])
+    events, messages = run_action(ActionHandoff(), tracker, domain)
+    assert events == [PAUSED]
+    assert response_names(messages) == ["utter_handoff_opened"]
+    with action_store.session() as s:
+        ticket = s.execute(select(HandoffTicket)).scalar_one()
+    assert ticket.reason == "asked_for_human" and ticket.conversation_id == conversation_id
+    assert "What's your order number?" in ticket.transcript
+
+
+def test_a_second_request_joins_the_open_ticket(action_store, domain, conversation_id):
+    tracker = make_tracker(conversation_id, text="human please", intent="human_handoff")
+    run_action(ActionHandoff(), tracker, domain)
+    _, messages = run_action(ActionHandoff(), tracker, domain)
+    assert response_names(messages) == ["utter_handoff_already_open"]
+    with action_store.session() as s:
+        assert len(s.execute(select(HandoffTicket)).scalars().all()) == 1
+
+
+def test_an_angry_shopper_is_recorded_as_frustrated(action_store, domain, conversation_id):
+    tracker = make_tracker(conversation_id, text="this is ridiculous, get me a person", intent="human_handoff")
+    run_action(ActionHandoff(), tracker, domain)
+    with action_store.session() as s:
+        assert s.execute(select(HandoffTicket.reason)).scalar_one() == "frustration"
+
+
+def test_the_ticket_names_the_verified_order_and_customer(action_store, domain, conversation_id, settings):
+    with action_store.session() as s:
+        shopper = make_customer(s, email="kim@example.com")
+        order = make_order(s, shopper, items=[(make_product(s), 1)], number="104999")
+    orders.verify(action_store, conversation_id, "104999", "kim@example.com", settings)
+    run_action(ActionHandoff(), make_tracker(conversation_id, text="agent", intent="human_handoff"), domain)
+    with action_store.session() as s:
+        ticket = s.execute(select(HandoffTicket)).scalar_one()
+        assert (ticket.order_id, ticket.customer_id) == (order.id, shopper.id)
+
+
+def test_low_confidence_offers_the_two_likeliest_topics_and_a_person(action_store, domain, conversation_id):
+    tracker = low_confidence(conversation_id, "my thing from the sale",
+                             [("nlu_fallback", 0.45), ("return_item", 0.3), ("track_order", 0.2), ("greet", 0.1)])
+    events, messages = run_action(ActionClarify(), tracker, domain)
+    assert events == []
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ["/return_item", "/track_order", "/human_handoff"]
+
+
+def test_second_miss_in_a_row_goes_to_a_person_not_a_guess(action_store, domain, conversation_id):
+    tracker = low_confidence(conversation_id, "the blue thingy",
+                             [("nlu_fallback", 0.45), ("exchange_item", 0.3)],
+                             earlier=[fallback_turn("hmm the thing")])
+    events, messages = run_action(ActionClarify(), tracker, domain)
+    assert events == [PAUSED]
+    with action_store.session() as s:
+        assert s.execute(select(HandoffTicket.reason)).scalar_one() == "repeated_fallback"
+
+
+def test_a_miss_after_an_understood_message_is_only_the_first(action_store, domain, conversation_id):
+    tracker = low_confidence(conversation_id, "the blue thingy", [("nlu_fallback", 0.45)],
+                             earlier=[fallback_turn("hmm"), understood_turn("where is my order", "track_order")])
+    events, messages = run_action(ActionClarify(), tracker, domain)
+    assert events == [] and response_names(messages) == ["utter_clarify"]
