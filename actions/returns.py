@@ -28,10 +28,6 @@ ITEM_QUESTIONS = {
     "exchange_form": "utter_which_item_exchange",
     "problem_form": "utter_which_item_problem",
 }
-SIZE_WORDS = (
-    ("extra small", "xs"), ("extra large", "xl"), ("x-large", "xl"), ("x large", "xl"),
-    ("small", "s"), ("medium", "m"), ("large", "l"),
-)
 
 
 def cleared(*keep: str) -> list[dict]:
@@ -260,11 +256,11 @@ def variant_text(variant: returns.Variant) -> str:
 class ExchangeChoice:
     outcome: returns.ExchangeOutcome  # start_exchange without a size or colour: choose_variant or why not
     current: returns.Variant | None = None  # what the shopper has
-    variants: tuple[returns.Variant, ...] = ()  # every other size/colour of the style, in stock or not
+    match: returns.VariantMatch | None = None  # what the shopper's words ask for instead
 
 
-def exchange_choice(tracker: Tracker) -> ExchangeChoice:
-    """Where an exchange of the chosen item stands, without creating anything."""
+def exchange_choice(tracker: Tracker, wanted: Any = None) -> ExchangeChoice:
+    """Where an exchange of the chosen item stands and what `wanted` picks, without creating anything."""
     item_text = tracker.get_slot("return_item")
     reason = _canonical(tracker.get_slot("return_reason"), returns.RETURN_REASONS)
     outcome = returns.start_exchange(
@@ -273,33 +269,8 @@ def exchange_choice(tracker: Tracker) -> ExchangeChoice:
     )
     if outcome.status != "choose_variant":
         return ExchangeChoice(outcome)
-    with store().session() as s:
-        order = orders.verified_order(s, conversation_id(tracker), _number(tracker))
-        product = returns.select_items(order, item_text).items[0].product
-        as_variant = lambda p: returns.Variant(p.id, p.sku, p.name, p.size, p.color, p.price, p.stock > 0)  # noqa: E731
-        return ExchangeChoice(outcome, as_variant(product), tuple(as_variant(p) for p in returns.variants_of(s, product)))
-
-
-def wanted_size_and_color(text: Any, current: returns.Variant, variants: Sequence[returns.Variant]) -> tuple[str | None, str | None]:
-    """The size and/or colour of the style the shopper's words name ("large", "XL in red", a SKU)."""
-    raw = str(text or "").strip()
-    for v in variants:
-        if raw.lower() == v.sku.lower():
-            return v.size, v.color
-    words = " " + re.sub(r"[^a-z0-9-]+", " ", raw.lower().replace("'", "")) + " "
-    for phrase, short in SIZE_WORDS:
-        words = words.replace(f" {phrase} ", f" {short} ")
-    every = (current, *variants)
-    sizes = sorted({v.size for v in every if v.size and v.size.lower() != "one size"}, key=len, reverse=True)
-    colors = sorted({v.color for v in every if v.color}, key=len, reverse=True)
-    size = next((s for s in sizes if f" {s.lower()} " in words), None)
-    color = next((c for c in colors if f" {c.lower()} " in words), None)
-    return size, color
-
-
-def _fits(v: returns.Variant, size: str | None, color: str | None) -> bool:
-    same = lambda a, b: (a or "").lower() == (b or "").lower()  # noqa: E731
-    return (size is None or same(v.size, size)) and (color is None or same(v.color, color))
+    found = returns.variant_choice(store(), conversation_id(tracker), _number(tracker), item_text, wanted)
+    return ExchangeChoice(outcome, found.current, found.match) if found else ExchangeChoice(outcome)
 
 
 class ValidateExchangeForm(_ItemQuestion, FormValidationAction):
@@ -323,27 +294,23 @@ class ValidateExchangeForm(_ItemQuestion, FormValidationAction):
         return slots + ["exchange_variant"]
 
     def validate_exchange_variant(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        choice = exchange_choice(tracker)
+        choice = exchange_choice(tracker, value)
         if choice.current is None:
             return {"exchange_variant": None}
-        item_name = choice.current.name
-        size, color = wanted_size_and_color(value, choice.current, choice.variants)
-        if size is None and color is None:
+        match, item_name = choice.match, choice.current.name
+        if match.status == "matched":
+            return {"exchange_variant": value}
+        if match.status == "unclear":
             dispatcher.utter_message(response="utter_exchange_variant_unclear")
-            return {"exchange_variant": None}
-        if _fits(choice.current, size, color) and not any(_fits(v, size, color) for v in choice.variants):
+        elif match.status == "same_as_current":
             dispatcher.utter_message(
                 response="utter_exchange_same_variant", item_name=item_name, current_variant=variant_text(choice.current)
             )
-            return {"exchange_variant": None}
-        if not any(_fits(v, size, color) for v in choice.outcome.alternatives):
-            wanted = ", ".join(x for x in (size, color) if x)
-            if any(_fits(v, size, color) for v in choice.variants):
-                dispatcher.utter_message(response="utter_exchange_sold_out", item_name=item_name, variant=wanted)
-            else:
-                dispatcher.utter_message(response="utter_exchange_no_such_variant", item_name=item_name, wanted=wanted)
-            return {"exchange_variant": None}
-        return {"exchange_variant": value}
+        elif match.status == "sold_out":
+            dispatcher.utter_message(response="utter_exchange_sold_out", item_name=item_name, variant=match.wanted)
+        else:
+            dispatcher.utter_message(response="utter_exchange_no_such_variant", item_name=item_name, wanted=match.wanted)
+        return {"exchange_variant": None}
 
 
 class ActionAskExchangeVariant(Action):
@@ -375,7 +342,7 @@ class ActionSubmitExchange(Action):
         return "action_submit_exchange"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
-        choice = exchange_choice(tracker)
+        choice = exchange_choice(tracker, tracker.get_slot("exchange_variant"))
         outcome = choice.outcome
         if outcome.status == "not_verified":
             return utter_not_verified(dispatcher) + cleared()
@@ -385,9 +352,11 @@ class ActionSubmitExchange(Action):
             )
             return cleared("return_item")  # "Return it for a refund" keeps the item chosen
         wanted = ""
-        if outcome.status == "choose_variant":
-            size, color = wanted_size_and_color(tracker.get_slot("exchange_variant"), choice.current, choice.variants)
-            wanted = ", ".join(x for x in (size, color) if x)
+        if outcome.status == "choose_variant" and choice.match is not None:
+            match = choice.match
+            # The exact variant the matcher picked, so the exchange sends what the form accepted.
+            size, color = (match.variant.size, match.variant.color) if match.variant else (match.size, match.color)
+            wanted = match.wanted
             reason = _canonical(tracker.get_slot("return_reason"), returns.RETURN_REASONS)
             outcome = returns.start_exchange(
                 store(), conversation_id(tracker), _number(tracker), tracker.get_slot("return_item"),

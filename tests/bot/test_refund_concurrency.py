@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from bot import audit, handoff, refunds, returns
 from bot.models import AuditEntry, HandoffTicket, Product, Refund, Return, ReturnItem, VerifiedOrder
+from tests.bot.ladder_fixtures import delivered_verified_order, ordinary_day
 from tests.factories import make_customer, make_order, make_product, make_shipment
 
 N = 8
@@ -34,38 +35,16 @@ def in_parallel(calls):
         return [f.result() for f in [pool.submit(run, c) for c in calls]]
 
 
-def ordinary_day(settings) -> dt.date:
-    return dt.date(2025, *settings.holiday_purchase_end) + DAY
-
-
 def today(settings):
     return dataclasses.replace(settings, today_override=ordinary_day(settings) + 3 * DAY)
 
 
 def order_for(store, conversations, settings, prices, shipping_paid="10.00", earlier_refund=None, late=False) -> tuple[str, int]:
     """A delivered order with one item per price, verified by every conversation given."""
-    placed = ordinary_day(settings)
-    delivered = placed + 2 * DAY
-    with store.session() as s:
-        items = [(make_product(s, name=f"Gift {n}", price=p), 1, Decimal(p)) for n, p in enumerate(prices, 1)]
-        order = make_order(
-            s, make_customer(s), items=items, shipping_paid=shipping_paid,
-            placed_at=dt.datetime.combine(placed, dt.time(9)),
-        )
-        make_shipment(
-            s, order, eta=delivered - DAY if late else delivered, delivered_at=dt.datetime.combine(delivered, dt.time(12))
-        )
-        for conversation in conversations:
-            s.add(VerifiedOrder(conversation_id=conversation, order_id=order.id, verified_at=order.placed_at))
-        if earlier_refund is not None:
-            s.add(
-                Refund(
-                    order_id=order.id, amount=Decimal(earlier_refund), reason="goodwill", method="original_payment",
-                    status="issued", required_level="bot", idempotency_key=f"order:{order.id}:goodwill",
-                    decided_by="bot", decided_at=order.placed_at, created_at=order.placed_at,
-                )
-            )
-        return order.number, order.id
+    return delivered_verified_order(
+        store, conversations, settings, prices, shipping_paid=shipping_paid, delivered_after=2 * DAY,
+        days_late=1 if late else 0, earlier_refund=earlier_refund,
+    )
 
 
 def count(store, model, *where):

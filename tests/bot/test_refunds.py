@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import audit, handoff, refund_ladder, refunds, returns
-from bot.models import AuditEntry, HandoffTicket, Order, Refund, VerifiedOrder
-from tests.factories import make_customer, make_order, make_product, make_shipment
+from bot.models import AuditEntry, HandoffTicket, Order, Refund
+from tests.bot.ladder_fixtures import delivered_verified_order, ordinary_day
 
 DAY = dt.timedelta(days=1)
 CENT = Decimal("0.01")
@@ -21,31 +21,11 @@ def on(settings, day: dt.date):
     return dataclasses.replace(settings, today_override=day)
 
 
-def ordinary_day(settings) -> dt.date:
-    """A purchase date just after the holiday purchase period (standard return window)."""
-    return dt.date(2025, *settings.holiday_purchase_end) + DAY
-
-
 def order_with(store, conversation_id, settings, prices, shipping_paid="5.00", earlier_refund=None) -> tuple[str, int]:
     """A delivered, verified order with one item per price; optionally an earlier issued refund."""
-    placed = ordinary_day(settings)
-    with store.session() as s:
-        items = [(make_product(s, name=f"Gift {n}", price=p), 1, Decimal(p)) for n, p in enumerate(prices, 1)]
-        order = make_order(
-            s, make_customer(s), items=items, shipping_paid=shipping_paid,
-            placed_at=dt.datetime.combine(placed, dt.time(9)),
-        )
-        make_shipment(s, order, eta=placed + DAY, delivered_at=dt.datetime.combine(placed + DAY, dt.time(12)))
-        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at))
-        if earlier_refund is not None:
-            s.add(
-                Refund(
-                    order_id=order.id, amount=Decimal(earlier_refund), reason="goodwill", method="original_payment",
-                    status="issued", required_level="bot", idempotency_key=f"order:{order.id}:goodwill",
-                    decided_by="bot", decided_at=order.placed_at, created_at=order.placed_at,
-                )
-            )
-        return order.number, order.id
+    return delivered_verified_order(
+        store, [conversation_id], settings, prices, shipping_paid=shipping_paid, earlier_refund=earlier_refund
+    )
 
 
 def return_item(store, conversation_id, settings, number, which=None, **kwargs):

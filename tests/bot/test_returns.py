@@ -406,6 +406,94 @@ def test_a_final_sale_item_cannot_be_exchanged(store, settings, conversation_id)
     assert outcome.item.reason == "final_sale"
 
 
+# ------------------------------------------------------------------ which size or colour the words ask for
+
+
+@pytest.fixture
+def jumper(store):
+    """A medium red jumper, whose style also comes in L red (2 left), S red (sold out),
+    XL red (sold out), XL blue (5 left) and M blue (1 left); the medium's product id."""
+    with store.session() as s:
+        def variant(size, color, stock):
+            return make_product(s, name="Snowflake Jumper", price="40.00", style="JUMPER", size=size, color=color,
+                                stock=stock, sku=f"JUMPER-{size}-{color.upper()}")
+        current = variant("M", "Red", 3)
+        for size, color, stock in (("L", "Red", 2), ("S", "Red", 0), ("XL", "Red", 0), ("XL", "Blue", 5), ("M", "Blue", 1)):
+            variant(size, color, stock)
+        return current.id
+
+
+def match(store, product_id, text, quantity=1):
+    with store.session() as s:
+        return returns.match_variant(s, s.get(Product, product_id), text, quantity)
+
+
+def picked(m):
+    return (m.status, m.variant.size, m.variant.color) if m.variant else (m.status, None, None)
+
+
+@pytest.mark.parametrize("said", ["large", "L", "size l", "Large please", "I'd like a LARGE", "jumper-l-red"])
+def test_a_size_in_words_letters_or_a_sku_picks_that_size_in_the_same_colour(store, jumper, said):
+    assert picked(match(store, jumper, said)) == ("matched", "L", "Red")
+
+
+def test_a_colour_alone_keeps_the_size(store, jumper):
+    assert picked(match(store, jumper, "the blue one")) == ("matched", "M", "Blue")
+
+
+def test_a_size_and_colour_together_pick_that_variant(store, jumper):
+    assert picked(match(store, jumper, "XL in blue")) == ("matched", "XL", "Blue")
+
+
+def test_an_in_stock_variant_wins_over_keeping_the_colour(store, jumper):
+    """What the form accepts must be what the exchange sends, so a sold-out XL red is passed over."""
+    assert picked(match(store, jumper, "extra large")) == ("matched", "XL", "Blue")
+
+
+@pytest.mark.parametrize("said, wanted, sold_out", [("small", "S", ("S", "Red")), ("XL in red", "XL, Red", ("XL", "Red"))])
+def test_a_sold_out_variant_is_named_back_and_not_matched(store, jumper, said, wanted, sold_out):
+    found = match(store, jumper, said)
+
+    assert found.status == "sold_out"
+    assert found.wanted == wanted
+    assert (found.variant.size, found.variant.color) == sold_out
+
+
+def test_a_variant_with_fewer_left_than_the_item_bought_is_sold_out_for_it(store, jumper):
+    assert match(store, jumper, "L", quantity=2).status == "matched"
+    assert match(store, jumper, "L", quantity=3).status == "sold_out"
+
+
+def test_a_combination_the_style_does_not_come_in_is_said_back(store, jumper):
+    found = match(store, jumper, "large in blue")
+
+    assert (found.status, found.wanted, found.variant) == ("no_such_variant", "L, Blue", None)
+
+
+@pytest.mark.parametrize("said", ["medium red", "JUMPER-M-RED"])
+def test_asking_for_what_the_shopper_already_has(store, jumper, said):
+    assert match(store, jumper, said).status == "same_as_current"
+
+
+@pytest.mark.parametrize("said", ["something sparkly", "XXL", "green", "", None])
+def test_words_naming_no_size_or_colour_of_the_style_are_unclear(store, jumper, said):
+    assert match(store, jumper, said) == returns.VariantMatch("unclear")
+
+
+def test_the_variant_choice_needs_an_order_this_conversation_verified(store, settings, conversation_id, jumper):
+    with store.session() as s:
+        order = make_order(s, make_customer(s), items=[(s.get(Product, jumper), 1)])
+        number = order.number
+    assert returns.variant_choice(store, conversation_id, number, None, "large") is None
+
+    with store.session() as s:
+        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at))
+    choice = returns.variant_choice(store, conversation_id, number, None, "large")
+
+    assert (choice.current.size, choice.current.color) == ("M", "Red")
+    assert picked(choice.match) == ("matched", "L", "Red")
+
+
 # ------------------------------------------------------------------ problems
 
 
