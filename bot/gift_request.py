@@ -198,6 +198,33 @@ _NO_IDEA_RE = re.compile(
 )
 # "not sure how much to spend" is about the budget, not the interests.
 _NOT_ABOUT_INTERESTS_RE = re.compile(r"\b(spend|budget|price|cost|how much|how old|age)\b")
+# An opening "no idea what to get my dad" is about the gift; "no idea what he likes" is about
+# the interests.
+_ABOUT_INTERESTS_RE = re.compile(r"\b(likes?|into|enjoys?|loves?|hobb(?:y|ies)|interests?|passions?)\b")
+_NO_BUDGET_RE = re.compile(
+    r"\b(no budget|no limit|unlimited|money'?s no object|money is no object|price doesn'?t matter|"
+    r"any price|whatever it costs|the sky'?s the limit)\b"
+)
+# Said when the bot asked for the budget: "doesn't matter", "anything".
+_ANY_AMOUNT_RE = re.compile(r"\b(doesn'?t matter|does not matter|don'?t mind|no preference|anything|whatever|any)\b")
+_ADULT_RE = re.compile(r"\b(adults?|grown[- ]?ups?|grownups?)\b")
+_MORE_RE = re.compile(r"\b(more|other|others|another|else|different|new)\b")
+_STOP_RE = re.compile(
+    r"\b(forget it|never ?mind|nvm|stop|cancel|quit|leave it|not now|no thanks|i'?m good|skip it)\b"
+)
+_FREE_INTEREST_CUE_RE = re.compile(
+    r"\b(?:loves?|likes?|into|enjoys?|fan of|obsessed with|passionate about|crazy about|big on|adores?)\b"
+)
+_FREE_INTEREST_FILLER_RE = re.compile(
+    r"\b(?:he|she|they|is|are|'s|really|mostly|mainly|just|the|a|an|his|her|their|some|lots of|"
+    r"that sort of thing|stuff like that|things|and stuff|i think|probably|maybe|too|also)\b"
+)
+# A phrase with any of these is talk, not a hobby: "nope", "let me think", "why do you ask".
+_NOT_AN_INTEREST = frozenset(
+    "no nope nah not none nothing yes yeah yep ok okay sure hmm um uh well let me think i you know "
+    "idk dunno maybe sorry what why how it that this them there ask asking wait".split()
+)
+MAX_FREE_INTERESTS = 3
 _LIKE_CUES = r"love|loves|loved|like|likes|into|enjoy|enjoys|fan|obsessed|passionate|crazy about|interested|big on|adores?"
 _DISLIKE_CUES = r"not|n't|no|hate|hates|dislike|dislikes|can'?t stand|allergic"
 _CUE_RE = re.compile(rf"\b(?:(?P<neg>{_DISLIKE_CUES})|(?P<pos>{_LIKE_CUES}))\b|n't\b")
@@ -274,6 +301,7 @@ class GiftRequest:
     interests_unknown: bool = False  # the shopper said "no idea": don't ask again
     dislikes: list[str] = field(default_factory=list)
     budget: Decimal | None = None
+    budget_unknown: bool = False  # "no limit", or "no idea" when asked: don't ask again
     pronoun: str = "they"  # she | he | they, from the relationship
     adult: bool = False  # an adult relationship ("wife"), age unknown
 
@@ -292,7 +320,7 @@ class GiftRequest:
             wanted.append("age")
         if not self.interests and not self.interests_unknown:
             wanted.append("interests")
-        if self.budget is None:
+        if self.budget is None and not self.budget_unknown:
             wanted.append("budget")
         return wanted
 
@@ -301,6 +329,11 @@ class GiftRequest:
         update = {}
         if newer.relationship:
             update.update(relationship=newer.relationship, pronoun=newer.pronoun, adult=newer.adult)
+        else:
+            if newer.adult:
+                update.update(adult=True)
+            if newer.pronoun != "they" and self.pronoun == "they":
+                update.update(pronoun=newer.pronoun)
         if newer.age is not None:
             update.update(age=newer.age, age_is_estimate=newer.age_is_estimate)
         if newer.interests:
@@ -310,7 +343,9 @@ class GiftRequest:
         if newer.dislikes:
             update.update(dislikes=sorted({*self.dislikes, *newer.dislikes}))
         if newer.budget is not None:
-            update.update(budget=newer.budget)
+            update.update(budget=newer.budget, budget_unknown=False)
+        elif newer.budget_unknown and self.budget is None:
+            update.update(budget_unknown=True)
         return replace(self, **update)
 
 
@@ -366,13 +401,35 @@ def parse_gift_request(
         budget = _decimal(bare.group(1), bare.group(2)) if bare else None
     request.budget = budget
 
+    no_idea = _NO_IDEA_RE.search(clean)
+    if request.budget is None:
+        request.budget_unknown = bool(_NO_BUDGET_RE.search(without_ages)) or (
+            expecting == "budget" and bool(no_idea or _ANY_AMOUNT_RE.search(without_ages))
+        )
+
+    if request.age is None and not request.adult and _ADULT_RE.search(clean):
+        request.adult = True
+
     likes, dislikes = _interests(clean, vocabulary)
+    if not likes and not no_idea and expecting == "interests":
+        likes = _free_interests(clean, dislikes)
     request.interests, request.dislikes = likes, dislikes
-    if not likes:
-        no_idea = _NO_IDEA_RE.search(clean)
+    if not likes and no_idea:
         about_other = _NOT_ABOUT_INTERESTS_RE.search(clean)
-        request.interests_unknown = bool(no_idea) and (expecting == "interests" or not about_other)
+        request.interests_unknown = expecting == "interests" or (
+            expecting is None and not about_other and bool(_ABOUT_INTERESTS_RE.search(clean))
+        )
     return request
+
+
+def wants_to_stop(text: str) -> bool:
+    """"Forget it", "never mind": the shopper is done with the gift finder, not answering it."""
+    return bool(_STOP_RE.search(_normalise(text)))
+
+
+def asks_for_more_ideas(text: str) -> bool:
+    """"Any other ideas?", "show me more": a follow-up to the last ideas, not a new search."""
+    return bool(_MORE_RE.search(_normalise(text)))
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -532,6 +589,30 @@ def _interests(text: str, vocabulary: Iterable[str]) -> tuple[list[str], list[st
         if tag not in likes and tag not in dislikes:
             target.append(tag)
     return likes, dislikes
+
+
+def _free_interests(text: str, dislikes: list[str]) -> list[str]:
+    """Interests the catalog has no word for ("he's into golf" -> golf), from an answer to
+    "what are they into?": what follows the last like-cue, or the whole short answer."""
+    cues = list(_FREE_INTEREST_CUE_RE.finditer(text))
+    if cues:
+        if _is_negated(text, cues[-1].end()):
+            return []
+        text = text[cues[-1].end():]
+    phrases = []
+    for part in re.split(r",|;|/|&|\band\b|\bor\b|\.", text):
+        words = _FREE_INTEREST_FILLER_RE.sub(" ", part)
+        words = " ".join(re.findall(r"[a-z][a-z'-]*", words))
+        tokens = words.split()
+        if (
+            tokens
+            and len(tokens) <= 3
+            and not _NOT_AN_INTEREST.intersection(tokens)
+            and words not in dislikes
+            and words not in phrases
+        ):
+            phrases.append(words)
+    return phrases[:MAX_FREE_INTERESTS]
 
 
 def _is_negated(text: str, position: int) -> bool:

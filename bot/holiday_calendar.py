@@ -315,6 +315,18 @@ def sale_dates_text(today: dt.date, settings: Settings) -> str:
     return dates
 
 
+# The hour on the sale's first day that a "tell me when the sale starts" reminder goes out.
+SALE_REMINDER_TIME = dt.time(9, 0)
+
+
+def sale_reminder_at(today: dt.date, settings: Settings) -> dt.datetime | None:
+    """When to remind a shopper that the next sale has started, or None while one is on."""
+    sale = holiday_sale(today, settings)
+    if sale.status == "on":
+        return None
+    return dt.datetime.combine(sale.start, SALE_REMINDER_TIME)
+
+
 # --- loyalty double-points days ------------------------------------------------------------
 
 
@@ -374,7 +386,7 @@ def holiday_return_window(today: dt.date, settings: Settings) -> HolidayReturnWi
 def holiday_return_text(today: dt.date, settings: Settings) -> str:
     season = holiday_return_window(today, settings)
     bought = _plain_range(season.purchase_start, season.purchase_end)
-    return f"{format_date(season.return_until)} for anything bought {bought}"
+    return f"{format_date(season.return_until)} (for purchases made {bought})"
 
 
 def _plain_range(start: dt.date, end: dt.date) -> str:
@@ -438,7 +450,7 @@ def faq_values(today: dt.date, settings: Settings) -> dict[str, str]:
     values = {
         "gift_wrap_price": policies.format_money(wrap) if wrap > 0 else "free",
         "holiday_return_until": holiday_return_text(today, settings),
-        "standard_return_days": f"{settings.standard_return_days} days",
+        "standard_return_days": str(settings.standard_return_days),  # "within 30 days"
         "sale_dates": sale_dates_text(today, settings),
         "shipping_cutoffs": shipping_cutoffs_text(today, settings),
         "holiday_hours": holiday_hours_text(today, settings),

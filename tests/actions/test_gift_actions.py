@@ -44,9 +44,12 @@ def form_slots(events) -> dict:
 
 
 def answer(cid, text, domain, slots=None, intent="inform", entities=None, starting=False):
-    """What validate_gift_form sets for one message: the first one (starting) or an answer."""
+    """What validate_gift_form sets for one message: the first one (starting: Rasa already
+    shows the form as active, with nothing asked yet) or an answer to `requested_slot`."""
+    if starting:
+        slots = {**(slots or {}), "requested_slot": None}
     tracker = make_tracker(cid, slots=slots, text=text, intent=intent, entities=entities,
-                           active_loop=None if starting else "gift_form")
+                           active_loop="gift_form")
     events, messages = run_action(ValidateGiftForm(), tracker, domain)
     return form_slots(events), messages
 
@@ -82,8 +85,8 @@ def test_only_what_the_first_message_left_out_is_asked(shop, domain, conversatio
 
 
 def test_one_question_at_a_time(shop, domain, conversation_id):
-    slots, _ = answer(conversation_id, "I need a gift idea", domain, intent="gift_advice", starting=True)
-    assert answers_of(slots) == dict.fromkeys(QUESTIONS)
+    slots, messages = answer(conversation_id, "I need a gift idea", domain, intent="gift_advice", starting=True)
+    assert answers_of(slots) == dict.fromkeys(QUESTIONS) and messages == []
     for requested, text, expected in [
         ("gift_recipient", "my nephew", "nephew"),
         ("gift_age", "12", "12"),
@@ -123,19 +126,44 @@ def test_nope_to_interests_or_budget_means_no_preference(shop, domain, conversat
     assert new[requested] == expected and messages == []
 
 
-def test_no_to_who_or_how_old_stops_the_gift_finder_quietly(shop, domain, conversation_id):
-    slots = {**searched("I need a gift idea"), "requested_slot": "gift_recipient"}
-    new, messages = answer(conversation_id, "no, forget it", domain, slots=slots, intent="deny")
-    assert new == {"gift_recipient": None, "requested_slot": None}
+@pytest.mark.parametrize(
+    "requested, intent", [("gift_recipient", "deny"), ("gift_interests", "deny"), ("gift_age", "out_of_scope")]
+)
+def test_forget_it_stops_the_gift_finder(shop, domain, conversation_id, requested, intent):
+    slots = {**searched("I need a gift idea"), "requested_slot": requested}
+    new, messages = answer(conversation_id, "no, forget it", domain, slots=slots, intent=intent)
+    assert new == {requested: None, "requested_slot": None}
     assert response_names(messages) == ["utter_gift_stopped"]
     _, messages = recommend(conversation_id, domain, slots)
     assert messages == []
 
 
-def test_a_question_about_something_else_is_left_to_the_rules(shop, domain, conversation_id):
+def test_a_plain_no_to_how_old_is_asked_again(shop, domain, conversation_id):
+    slots = {**searched("for my niece"), "requested_slot": "gift_age"}
+    new, messages = answer(conversation_id, "hmm no", domain, slots=slots, intent="deny")
+    assert new == {"gift_age": None} and response_names(messages) == ["utter_gift_unclear"]
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [("where is my order 104776", "track_order"), ("what's the weather tomorrow", "out_of_scope"),
+     ("do you gift wrap for my mum?", "faq"), ("a person please, she's 10", "human_handoff")],
+)
+def test_a_question_about_something_else_is_left_to_the_rules(shop, domain, conversation_id, text, intent):
     slots = {**searched("for my niece"), "requested_slot": "gift_budget"}
-    new, messages = answer(conversation_id, "where is my order 104776", domain, slots=slots, intent="track_order")
+    new, messages = answer(conversation_id, text, domain, slots=slots, intent=intent)
     assert new == {} and messages == []
+
+
+@pytest.mark.parametrize(
+    "requested, text, expected",
+    [("gift_interests", "he loves football", "football"), ("gift_interests", "no idea", "no idea"),
+     ("gift_budget", "no idea", "no limit"), ("gift_age", "he's a grown-up", "adult")],
+)
+def test_an_answer_the_nlu_misread_still_counts(shop, domain, conversation_id, requested, text, expected):
+    slots = {**searched("for my nephew"), "requested_slot": requested}
+    new, _ = answer(conversation_id, text, domain, slots=slots, intent="out_of_scope")
+    assert new[requested] == expected
 
 
 def test_spacy_amounts_and_nlu_interests_are_understood(shop, domain, conversation_id):
@@ -267,7 +295,7 @@ def test_saving_twice_keeps_one(shop, domain, conversation_id, action_store):
     assert wishlist_product_ids(action_store, conversation_id) == [shop["clay"]]
 
 
-@pytest.mark.parametrize("value", ["999999", "watercolours please"])
+@pytest.mark.parametrize("value", ["999999", "99999999999999999999", "watercolours please"])
 def test_a_product_that_does_not_exist_is_refused(shop, domain, conversation_id, action_store, value):
     _, messages = save(conversation_id, domain, value)
     assert response_names(messages) == ["utter_gift_unknown_product"]

@@ -11,6 +11,7 @@ from bot.gift_request import (
     asks_for_more_ideas,
     known_interests,
     parse_gift_request,
+    wants_to_stop,
 )
 from tests.factories import make_product
 
@@ -232,3 +233,12 @@ def test_unknown_words_are_not_interests_unless_interests_were_asked():
 )
 def test_asking_for_more_ideas(text, more):
     assert asks_for_more_ideas(text) is more
+
+
+@pytest.mark.parametrize(
+    "text, stop",
+    [("no, forget it", True), ("never mind", True), ("nevermind, thanks", True), ("no thanks", True),
+     ("nope", False), ("no idea", False), ("hmm", False), ("she's 9", False)],
+)
+def test_wanting_to_stop(text, stop):
+    assert wants_to_stop(text) is stop
