@@ -91,4 +91,4 @@ def test_order_numbers_emails_and_amounts_are_picked_out_of_sentences(parser):
             f"{kind} recall below {floor}: (recall, precision) {short}. Rasa 3.6's RegexEntityExtractor "
             "ignores a regex unless its entity is annotated in at least one training example.")
     assert report["order_number"]["precision"] >= ORDER_NUMBER_PRECISION_FLOOR, (
-        f"phone numbers, years or prices taken for order numbers: {short}")
+        f"phone numbers, years or prices taken for order numbers after the form's validation: {short}")
