@@ -3,6 +3,7 @@
     python -m bot init-db          create missing tables
     python -m bot seed [--force]   build the deterministic demo store
     python -m bot handoffs ...     list, show, approve/deny the refund of, resolve tickets
+    python -m bot reminders ...    list, send-due, run: the reminders shoppers asked for
     python -m bot rasa-env         print the variables endpoints.yml reads (from settings)
 """
 from __future__ import annotations
@@ -25,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     handoffs.add_argument("--note", default="", help="resolution note")
     handoffs.add_argument("--level", default="agent", choices=["agent", "supervisor"],
                           help="whose refund limit applies to approve")
+    reminders = commands.add_parser("reminders", help="reminders shoppers asked for")
+    reminders.add_argument("action", nargs="?", default="list", choices=["list", "send-due", "run"])
+    reminders.add_argument("--interval", type=float, default=60.0, help="seconds between runs (run)")
     args = parser.parse_args(argv)
 
     if args.command == "init-db":
@@ -44,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.handoff_cli import handoffs_command
 
         return handoffs_command(args.action, args.ticket, agent=args.agent, note=args.note, level=args.level)
+    elif args.command == "reminders":
+        from bot.reminders_cli import reminders_command
+
+        return reminders_command(args.action, interval=args.interval)
     return 0
 
 

@@ -306,3 +306,27 @@ class WishlistItem(Base):
 
     product = relationship("Product")
     customer = relationship("Customer")
+
+
+class Reminder(Base):
+    """A message the shopper asked for at a later time ("tell me when the sale starts").
+
+    Kept here rather than in Rasa's in-memory scheduler, which forgets a reminder when the
+    server restarts or the conversation starts a new session: a sale can be months away.
+    One reminder of a kind per conversation: asking twice keeps the first.
+    """
+
+    __tablename__ = "reminders"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False)
+    channel = Column(String(40), nullable=False)
+    kind = Column(String(30), nullable=False)  # bot.reminders.KINDS
+    due_at = Column(DateTime, nullable=False, index=True)
+    status = Column(String(12), nullable=False, default="scheduled")  # scheduled | sending | sent | failed | cancelled
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, index=True)
+    claimed_at = Column(DateTime)
+    sent_at = Column(DateTime)
+    last_error = Column(Text)
+    created_at = Column(DateTime, nullable=False)
+    __table_args__ = (UniqueConstraint("conversation_id", "kind", "due_at", name="uq_one_reminder_per_kind"),)

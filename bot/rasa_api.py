@@ -102,6 +102,25 @@ def send_to_conversation(
     )
 
 
+def trigger_intent(
+    conversation_id: str,
+    intent: str,
+    entities: dict[str, Any] | None = None,
+    rasa_url: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> list[dict[str, Any]]:
+    """Fires an external event into the conversation, as if the shopper had sent `intent`.
+
+    Rasa predicts and runs the next actions and sends what they say to the channel the shopper
+    last wrote from (`output_channel=latest`); a paused conversation stays silent. Returns the
+    messages Rasa reports (channels that push, like Slack or socket.io, get them directly).
+    Raises RasaUnavailable like resume_conversation.
+    """
+    path = f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/trigger_intent"
+    answer = _post(path, {"name": intent, "entities": entities or {}}, {"output_channel": "latest"}, rasa_url, timeout)
+    return list((answer or {}).get("messages") or [])
+
+
 def read_transcript(
     store: Store,
     conversation_id: str,
