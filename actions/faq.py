@@ -5,6 +5,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import settings
+from actions.engagement import sale_reminder_offer
 from bot import holiday_calendar
 
 
@@ -26,4 +27,4 @@ class ActionFaq(Action):
             return []
         config = settings()
         dispatcher.utter_message(response=response, **holiday_calendar.faq_values(config.today(), config))
-        return []
+        return sale_reminder_offer(tracker, response)

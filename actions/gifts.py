@@ -197,7 +197,9 @@ def button_title(domain, response: str, **values: Any) -> str:
 
 
 def save_payload(product_id: int) -> str:
-    return "/inform" + json.dumps({"product": str(product_id)})
+    # Its own entity: `product` also fills the return form's item, and a saved idea is no
+    # item the shopper wants to return.
+    return "/inform" + json.dumps({"product_id": str(product_id)})
 
 
 class ActionRecommendGifts(Action):
@@ -242,11 +244,13 @@ class ActionRecommendGifts(Action):
 def chosen_product_id(tracker: Tracker) -> int | None:
     """The product the shopper picked: a button's id, or the name of an idea they were shown
     ("save the watercolor set")."""
-    values = [str(e["value"]).strip() for e in _entities(tracker) if e.get("entity") == "product" and e.get("value")]
-    for value in values:
-        if value.isdigit():
-            # A typed payload may hold any number; ids beyond the column's range are no product.
-            return int(value) if len(value) <= MAX_ID_DIGITS else None
+    entities = _entities(tracker)
+    for e in entities:
+        if e.get("entity") == "product_id":
+            value = str(e.get("value") or "").strip()
+            # A typed payload may hold anything; ids beyond the column's range are no product.
+            return int(value) if value.isdigit() and len(value) <= MAX_ID_DIGITS else None
+    values = [str(e["value"]).strip() for e in entities if e.get("entity") == "product" and e.get("value")]
     shown = [int(i) for i in tracker.get_slot("gift_shown") or [] if str(i).isdigit()]
     if not values or not shown:
         return None

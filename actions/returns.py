@@ -17,6 +17,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import channel, conversation_id, money, settings, store, transcript
+from actions.engagement import personal_touch_after_return
 from actions.orders import utter_not_verified
 from actions.refunds import a_date, domain_text, tell_refund, tell_review
 from bot import orders, returns
@@ -217,7 +218,11 @@ class ActionSubmitReturn(Action):
             has_gift_receipt=bool(tracker.get_slot("gift_receipt")),
             channel=channel(tracker), transcript=transcript(tracker), settings=settings(),
         )
-        return tell_return(dispatcher, domain, outcome) + cleared()
+        events = tell_return(dispatcher, domain, outcome)
+        waiting_for_review = outcome.refund is not None and outcome.refund.status == "pending_review"
+        if outcome.status == "created" and not waiting_for_review:
+            events += personal_touch_after_return(dispatcher, tracker)
+        return events + cleared()
 
 
 def tell_return(dispatcher: CollectingDispatcher, domain: dict, outcome: returns.ReturnOutcome) -> list[dict]:

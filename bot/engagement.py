@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.catalog import complement_for, product_url
+from bot.frustration import is_frustrated
 from bot.holiday_calendar import is_double_points_day, upcoming_double_points_days
 from bot.models import Customer, Order, OrderItem
 from bot.policies import BIRTHDAY_DISCOUNT_PERCENT, format_date, format_money, join_words
@@ -23,6 +24,40 @@ from bot.settings import Settings
 NOT_COUNTED_STATUSES = ("cancelled", "returned")
 TOUCH_KINDS = ("birthday_offer", "replenish_reminder", "first_order_thanks", "complement")
 BASE_TIER = "Member"  # the name below every configured threshold
+
+
+# What makes a conversation a complaint, where no personal touch belongs.
+COMPLAINT_INTENTS = ("request_refund", "refund_status", "report_problem", "human_handoff")
+RETURN_INTENTS = ("return_item", "exchange_item")
+COMPLAINT_PURPOSES = ("refund", "refund_status", "problem")
+COMPLAINT_ORDER_STATUSES = ("delayed",)
+# Return reasons that say the store got something wrong; the others (wrong size, an unwanted
+# gift, a change of mind) are ordinary returns, after which a touch is still welcome.
+FAULT_RETURN_REASONS = ("damaged", "not_as_described", "late")
+
+
+def is_complaint(
+    *,
+    order_status: str | None,
+    purpose: str | None,
+    intents: list[str],
+    shopper_texts: list[str],
+    return_reason: str | None,
+    has_open_ticket: bool,
+) -> bool:
+    """Whether a conversation reads as a complaint: a delayed order, a refund, problem or
+    handoff, an angry message, or a return because of a fault (a return with no reason
+    known counts as one)."""
+    if has_open_ticket or order_status in COMPLAINT_ORDER_STATUSES or purpose in COMPLAINT_PURPOSES:
+        return True
+    if any(intent in COMPLAINT_INTENTS for intent in intents):
+        return True
+    if any(is_frustrated(text) for text in shopper_texts):
+        return True
+    if return_reason in FAULT_RETURN_REASONS:
+        return True
+    returning = purpose in ("return", "exchange") or any(intent in RETURN_INTENTS for intent in intents)
+    return returning and return_reason is None
 
 
 @dataclass(frozen=True)

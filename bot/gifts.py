@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.catalog import product_url
 from bot.gift_request import GiftRequest
 from bot.models import Product
-from bot.policies import GIFT_CARD_AMOUNTS, format_money, join_words
+from bot.policies import format_money, gift_card_amounts_text, join_words
 from bot.settings import Settings
 
 REASONS = ("nothing_in_budget", "nothing_for_age", "no_interest_match", "no_more_ideas", "nothing_in_stock")
@@ -201,8 +201,7 @@ def _recipient(request: GiftRequest) -> str:
 
 
 def _gift_card_tip() -> str:
-    amounts = join_words(format_money(a).removesuffix(".00") for a in GIFT_CARD_AMOUNTS)
-    return f"A gift card ({amounts}) arrives by email in minutes and lets them choose."
+    return f"A gift card ({gift_card_amounts_text()}) arrives by email in minutes and lets them choose."
 
 
 def _message(reason: str, request: GiftRequest, has_ideas: bool) -> str:

@@ -441,6 +441,7 @@ FAQ_PLACEHOLDERS = (
     "shipping_cutoffs",
     "holiday_hours",
     "payment_methods",
+    *policies.policy_texts(),
 )
 
 
@@ -455,5 +456,6 @@ def faq_values(today: dt.date, settings: Settings) -> dict[str, str]:
         "shipping_cutoffs": shipping_cutoffs_text(today, settings),
         "holiday_hours": holiday_hours_text(today, settings),
         "payment_methods": join_words(policies.PAYMENT_METHODS),
+        **policies.policy_texts(),
     }
     return values

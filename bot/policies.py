@@ -64,6 +64,25 @@ BIRTHDAY_DISCOUNT_PERCENT = 15
 LOYALTY_POINTS_PER_DOLLAR = 1
 
 
+def gift_card_amounts_text() -> str:
+    """'$25, $50, $100 and $200'."""
+    return join_words(format_money(a).removesuffix(".00") for a in GIFT_CARD_AMOUNTS)
+
+
+def policy_texts() -> dict[str, str]:
+    """The static policies as the FAQ answers show them (placeholders in domain.yml)."""
+    return {
+        "gift_wrap_rules": " ".join(GIFT_WRAP_RULES),
+        "gift_receipt_rules": " ".join(GIFT_RECEIPT_RULES),
+        "price_adjustment_days": str(PRICE_ADJUSTMENT_DAYS),
+        "price_adjustment_excludes": join_words(PRICE_ADJUSTMENT_EXCLUDES),
+        "gift_card_amounts": gift_card_amounts_text(),
+        "gift_card_rules": " ".join(GIFT_CARD_RULES),
+        "international_countries": join_words(INTERNATIONAL_SHIPPING_COUNTRIES),
+        "international_note": INTERNATIONAL_CHRISTMAS_NOTE,
+    }
+
+
 def gift_wrap_price(settings: Settings) -> Decimal:
     """The policy price unless the operator set GIFT_WRAP_PRICE (0 means free wrapping)."""
     return settings.gift_wrap_price if settings.gift_wrap_price is not None else GIFT_WRAP_PRICE

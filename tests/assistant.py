@@ -82,6 +82,22 @@ class Conversation:
         ) or []
         return "\n".join(r.get("text", "") for r in replies if r.get("text"))
 
+    def fire(self, intent: str, entities: dict | None = None) -> str:
+        """An external event into this conversation, as Rasa's trigger_intent API fires it
+        (bot.reminders does); returns what the bot said."""
+        from rasa.core.channels.channel import CollectingOutputChannel
+
+        async def trigger() -> list[dict]:
+            output = CollectingOutputChannel()
+            agent = self.assistant.agent
+            async with agent.lock_store.lock(self.sender_id):
+                tracker = await agent.processor.fetch_tracker_and_update_session(self.sender_id, output)
+                await agent.trigger_intent(intent, entities or {}, output, tracker)
+            return output.messages
+
+        replies = self.assistant.loop.run_until_complete(trigger())
+        return "\n".join(r.get("text", "") for r in replies if r.get("text"))
+
     def tracker(self):
         return self.assistant.loop.run_until_complete(
             self.assistant.agent.tracker_store.retrieve(self.sender_id)

@@ -88,12 +88,14 @@ def test_save_an_idea_and_share_the_list(assistant, demo_store):
     chat = assistant.new_conversation()
     chat.say(NIECE)
     first = shown_ids(chat)[0]
-    answer = chat.say("/inform" + json.dumps({"product": str(first)}))
+    answer = chat.say("/inform" + json.dumps({"product_id": str(first)}))
     assert "Saved" in answer and "/wishlist/" in answer
     with demo_store.session() as s:
         saved = s.execute(select(WishlistItem.product_id).where(WishlistItem.conversation_id == chat.sender_id)).scalars().all()
     assert saved == [first]
-    assert "couldn't find that product" in chat.say('/inform{"product": "999999"}')
+    # A saved idea is not an item to return: the return form will ask which item.
+    assert chat.tracker().get_slot("return_item") is None
+    assert "couldn't find that product" in chat.say('/inform{"product_id": "999999"}')
 
 
 def test_a_holiday_question_in_the_middle_of_the_gift_finder(assistant):

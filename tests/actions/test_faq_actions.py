@@ -8,14 +8,9 @@ import re
 
 import pytest
 
-from actions.engagement import (
-    SALE_REMINDER_INTENT,
-    ActionScheduleSaleReminder,
-    ActionSendSaleReminder,
-    sale_reminder_offer,
-)
+from actions.engagement import ActionScheduleSaleReminder, ActionSendSaleReminder, sale_reminder_offer
 from actions.faq import ActionFaq
-from bot import holiday_calendar
+from bot import holiday_calendar, policies, reminders
 from bot.policies import format_date
 from bot.settings import get_settings
 from tests.actions.conftest import make_tracker, response_names, run_action
@@ -26,6 +21,9 @@ DOUBLED_WORD = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)
 # What rasa-sdk puts in every message besides the values a response is filled with.
 MESSAGE_KEYS = {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment"}
 BEFORE_THE_SALE = dt.date(2025, 11, 20)  # Black Friday 2025 is November 28
+
+# The sale-dates answer looks up the conversation's reminders in the store.
+pytestmark = pytest.mark.usefixtures("action_store")
 
 
 @pytest.fixture
@@ -114,6 +112,23 @@ def test_the_dates_shown_are_the_calendars(domain, conversation_id, pin_today):
     assert f"within {config.standard_return_days} days of delivery" in returns_answer
 
 
+def test_policy_answers_say_what_the_store_policies_say(domain, conversation_id, pin_today):
+    pin_today(BEFORE_THE_SALE)
+    answer = lambda key: answer_text(conversation_id, domain, f"utter_faq/{key}")  # noqa: E731
+    wrap = answer("gift_wrap")
+    assert all(rule in wrap for rule in policies.GIFT_WRAP_RULES)
+    receipt = answer("gift_receipt")
+    assert all(rule in receipt for rule in policies.GIFT_RECEIPT_RULES)
+    adjustment = answer("price_adjustment")
+    assert f"within {policies.PRICE_ADJUSTMENT_DAYS} days" in adjustment
+    assert all(excluded in adjustment for excluded in policies.PRICE_ADJUSTMENT_EXCLUDES)
+    cards = answer("gift_cards")
+    assert policies.gift_card_amounts_text() in cards and all(rule in cards for rule in policies.GIFT_CARD_RULES)
+    international = answer("international_shipping")
+    assert all(country in international for country in policies.INTERNATIONAL_SHIPPING_COUNTRIES)
+    assert policies.INTERNATIONAL_CHRISTMAS_NOTE in international
+
+
 def test_a_question_the_selector_could_not_place_gets_the_default(domain, conversation_id):
     _, messages = ask_faq(conversation_id, domain, None)
     assert response_names(messages) == ["utter_default"]
@@ -124,55 +139,77 @@ def test_a_question_the_selector_could_not_place_gets_the_default(domain, conver
 # --- the sale reminder -------------------------------------------------------------------------
 
 
-def test_a_reminder_is_offered_after_the_sale_dates_while_the_sale_is_ahead(conversation_id, pin_today):
+OFFER = {"event": "followup", "timestamp": None, "name": "utter_offer_sale_reminder"}
+
+
+def test_the_sale_dates_answer_offers_a_reminder_while_the_sale_is_ahead(domain, conversation_id, pin_today):
     pin_today(BEFORE_THE_SALE)
-    tracker = make_tracker(conversation_id)
-    assert sale_reminder_offer(tracker, "utter_faq/sale_dates") == [
-        {"event": "followup", "timestamp": None, "name": "utter_offer_sale_reminder"}
-    ]
-    assert sale_reminder_offer(tracker, "utter_faq/gift_wrap") == []
-    already = make_tracker(conversation_id, slots={"sale_reminder_at": "2025-11-28T09:00:00"})
-    assert sale_reminder_offer(already, "utter_faq/sale_dates") == []
-    pin_today(dt.date(2025, 11, 29))
-    assert sale_reminder_offer(tracker, "utter_faq/sale_dates") == []
-
-
-def test_the_reminder_is_scheduled_for_the_first_morning_of_the_sale(domain, conversation_id, pin_today):
-    pin_today(BEFORE_THE_SALE)
-    events, messages = run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
-    reminder = next(e for e in events if e["event"] == "reminder")
-    assert reminder["intent"] == SALE_REMINDER_INTENT
-    assert reminder["date_time"] == "2025-11-28T09:00:00"
-    assert reminder["name"] == f"sale_reminder_{conversation_id}" and reminder["kill_on_user_msg"] is False
-    assert response_names(messages) == ["utter_sale_reminder_set"]
-    assert "Friday, November 28" in render(domain, messages[0])
-
-
-def test_asking_twice_schedules_one_reminder(domain, conversation_id, pin_today):
-    pin_today(BEFORE_THE_SALE)
-    first, _ = run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
-    slots = {e["name"]: e["value"] for e in first if e["event"] == "slot"}
-    again, messages = run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id, slots=slots), domain)
-    assert [e for e in again if e["event"] == "reminder"] == []
-    assert response_names(messages) == ["utter_sale_reminder_already_set"]
-
-
-def test_no_reminder_while_the_sale_is_on(domain, conversation_id, pin_today):
-    pin_today(dt.date(2025, 11, 29))
-    events, messages = run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
+    events, messages = ask_faq(conversation_id, domain, "utter_faq/sale_dates")
+    assert response_names(messages) == ["utter_faq/sale_dates"] and events == [OFFER]
+    events, _ = ask_faq(conversation_id, domain, "utter_faq/gift_wrap")
     assert events == []
+    pin_today(dt.date(2025, 11, 29))
+    assert sale_reminder_offer(make_tracker(conversation_id), "utter_faq/sale_dates") == []
+
+
+def test_a_conversation_with_a_reminder_is_not_offered_another(domain, conversation_id, pin_today):
+    pin_today(BEFORE_THE_SALE)
+    run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
+    assert sale_reminder_offer(make_tracker(conversation_id), "utter_faq/sale_dates") == []
+    assert sale_reminder_offer(make_tracker("someone-else"), "utter_faq/sale_dates") == [OFFER]
+
+
+def test_the_reminder_is_stored_for_the_first_morning_of_the_sale(domain, conversation_id, pin_today, action_store):
+    pin_today(BEFORE_THE_SALE)
+    events, messages = run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
+    assert events == [] and response_names(messages) == ["utter_sale_reminder_set"]
+    assert "Friday, November 28" in render(domain, messages[0])
+    [stored] = reminders.upcoming(action_store)
+    assert stored.conversation_id == conversation_id
+    assert stored.due_at == dt.datetime(2025, 11, 28, 9, 0)
+
+
+def test_asking_twice_keeps_one_reminder(domain, conversation_id, pin_today, action_store):
+    pin_today(BEFORE_THE_SALE)
+    run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
+    _, messages = run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
+    assert response_names(messages) == ["utter_sale_reminder_already_set"]
+    assert len(reminders.upcoming(action_store)) == 1
+
+
+def test_no_reminder_while_the_sale_is_on(domain, conversation_id, pin_today, action_store):
+    pin_today(dt.date(2025, 11, 29))
+    events, messages = run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
+    assert events == [] and reminders.upcoming(action_store) == []
     assert response_names(messages) == ["utter_sale_already_on"]
     assert "Monday, December 1" in render(domain, messages[0])
 
 
-def test_the_reminder_speaks_only_once_the_sale_is_on(domain, conversation_id, pin_today):
-    config = pin_today(dt.date(2025, 11, 28))
-    events, messages = run_action(ActionSendSaleReminder(), make_tracker(conversation_id, intent=SALE_REMINDER_INTENT), domain)
-    assert response_names(messages) == ["utter_sale_reminder"]
-    text = render(domain, messages[0])
-    assert "Monday, December 1" in text and config.store_url in text
-    assert {"event": "slot", "timestamp": None, "name": "sale_reminder_at", "value": None} in events
+def reminder_fired(conversation_id: str, reminder_id) -> "Tracker":
+    entities = [{"entity": "reminder_id", "value": reminder_id}]
+    return make_tracker(conversation_id, intent=reminders.INTENT_FOR_KIND[reminders.SALE_START], entities=entities)
 
-    pin_today(dt.date(2025, 11, 27))
-    _, messages = run_action(ActionSendSaleReminder(), make_tracker(conversation_id, intent=SALE_REMINDER_INTENT), domain)
-    assert messages == []
+
+def test_the_reminder_speaks_when_the_runner_delivers_it(domain, conversation_id, pin_today, action_store):
+    config = pin_today(BEFORE_THE_SALE)
+    run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
+    spoken = []
+
+    def send(due):
+        _, messages = run_action(ActionSendSaleReminder(), reminder_fired(due.conversation_id, due.id), domain)
+        spoken.extend(messages)
+
+    due_at = holiday_calendar.sale_reminder_at(BEFORE_THE_SALE, config)
+    reminders.deliver_due(action_store, send, now=due_at, settings=config)
+    assert response_names(spoken) == ["utter_sale_reminder"]
+    text = render(domain, spoken[0])
+    assert "Monday, December 1" in text and config.store_url in text
+
+
+def test_a_shopper_typing_the_reminder_intent_gets_no_sale_message(domain, conversation_id, pin_today, action_store):
+    pin_today(BEFORE_THE_SALE)
+    run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
+    [scheduled] = reminders.upcoming(action_store)
+    for claimed_id in (scheduled.id, None, "1 OR 1=1", 999999):
+        _, messages = run_action(ActionSendSaleReminder(), reminder_fired(conversation_id, claimed_id), domain)
+        assert messages == []

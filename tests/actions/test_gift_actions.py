@@ -181,7 +181,7 @@ def test_typed_entities_cannot_fill_the_answers(shop, domain, conversation_id):
 
 
 def test_gift_slots_are_only_ever_set_by_actions(domain):
-    for slot in (*QUESTIONS, "gift_request", "gift_shown", "personal_touch_done", "sale_reminder_at"):
+    for slot in (*QUESTIONS, "gift_request", "gift_shown", "personal_touch_done"):
         assert [m["type"] for m in domain["slots"][slot]["mappings"]] == ["custom"], slot
 
 
@@ -217,7 +217,7 @@ def idea_messages(messages):
 
 def saved_ids(messages):
     buttons = messages[-1]["buttons"]
-    return [int(json.loads(b["payload"].removeprefix("/inform"))["product"])
+    return [int(json.loads(b["payload"].removeprefix("/inform"))["product_id"])
             for b in buttons if b["payload"].startswith("/inform")]
 
 
@@ -270,8 +270,10 @@ def test_nothing_at_all_for_that_age_suggests_a_gift_card_and_offers_no_buttons(
 
 
 def save(cid, domain, value, slots=None):
-    tracker = make_tracker(cid, slots=slots, text=f'/inform{{"product": "{value}"}}',
-                           entities=[{"entity": "product", "value": str(value)}])
+    """A tap on a "Save" button (an id), or a typed product name."""
+    entity = "product_id" if str(value).isdigit() else "product"
+    tracker = make_tracker(cid, slots=slots, text=f'/inform{{"{entity}": "{value}"}}',
+                           entities=[{"entity": entity, "value": str(value)}])
     return run_action(ActionSaveGift(), tracker, domain)
 
 

@@ -46,12 +46,12 @@ def long_ago(settings) -> dt.date:
 
 
 def build_order(store, settings, lines, *, delivered=True, placed: dt.date | None = None, is_gift=False,
-                shipping_paid="0.00", eta: dt.date | None = None) -> tuple[str, str]:
+                shipping_paid="0.00", eta: dt.date | None = None, birthday: dt.date | None = None) -> tuple[str, str]:
     """An order of (name, price, quantity, final_sale) lines; (number, email)."""
     today = settings.today()
     placed = placed or today - 5 * DAY
     with store.session() as s:
-        shopper = make_customer(s)
+        shopper = make_customer(s, birthday=birthday)
         items = [(make_product(s, name=name, price=price, final_sale=final), qty) for name, price, qty, final in lines]
         order = make_order(s, shopper, items=items, status="delivered" if delivered else "shipped",
                            placed_at=dt.datetime.combine(placed, dt.time(10)), is_gift=is_gift,
@@ -88,6 +88,49 @@ def required(form, conversation_id, domain, **slots):
 
 
 # ------------------------------------------------------------------ returns
+
+
+def birthday_this_month(settings) -> dt.date:
+    return settings.today().replace(year=1990, day=min(settings.today().day, 28))
+
+
+@pytest.mark.parametrize("reason", ["wrong_size", "unwanted_gift", "changed_mind"])
+def test_an_ordinary_return_ends_with_the_birthday_offer(action_store, settings, domain, conversation_id, reason):
+    number, email = build_order(action_store, settings, [("Star Lamp", under_limit(settings), 1, False)],
+                                birthday=birthday_this_month(settings))
+    verify(action_store, settings, conversation_id, number, email)
+    events, messages = submit_return(conversation_id, domain, number, item="1", reason=reason)
+    assert response_names(messages)[0] == "utter_return_created"
+    assert response_names(messages)[-1] == "utter_personal_touch" and "birthday" in messages[-1]["touch"]
+    assert {"event": "slot", "timestamp": None, "name": "personal_touch_done", "value": True} in events
+
+
+@pytest.mark.parametrize("reason", ["damaged", "not_as_described", "late"])
+def test_a_return_because_of_a_fault_gets_no_offer(action_store, settings, domain, conversation_id, reason):
+    number, email = build_order(action_store, settings, [("Star Lamp", under_limit(settings), 1, False)],
+                                birthday=birthday_this_month(settings))
+    verify(action_store, settings, conversation_id, number, email)
+    _, messages = submit_return(conversation_id, domain, number, item="1", reason=reason)
+    assert response_names(messages)[0] == "utter_return_created"
+    assert "utter_personal_touch" not in response_names(messages)
+
+
+def test_no_offer_when_the_shopper_was_angry_or_already_had_one(action_store, settings, domain, conversation_id):
+    number, email = build_order(action_store, settings, [("Star Lamp", under_limit(settings), 1, False)],
+                                birthday=birthday_this_month(settings))
+    verify(action_store, settings, conversation_id, number, email)
+    slots = {"order_number": number, "return_item": "1", "return_reason": "wrong_size", "gift_receipt": None}
+    angry = make_tracker(conversation_id, slots=slots, events=shopper_said("this is RIDICULOUS, i want to return it"))
+    _, messages = run_action(ActionSubmitReturn(), angry, domain)
+    assert "utter_personal_touch" not in response_names(messages)
+
+
+def test_a_return_over_the_bots_limit_gets_no_offer(action_store, settings, domain, conversation_id):
+    number, email = build_order(action_store, settings, [("Star Lamp", over_limit(settings), 1, False)],
+                                birthday=birthday_this_month(settings))
+    verify(action_store, settings, conversation_id, number, email)
+    _, messages = submit_return(conversation_id, domain, number, item="1")
+    assert "utter_personal_touch" not in response_names(messages)
 
 
 def test_an_eligible_return_is_refunded_by_the_bot_with_a_label_by_email(action_store, settings, domain, conversation_id):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.catalog import product_url
-from bot.engagement import TouchContext, loyalty_summary, loyalty_tier, personal_touch
+from bot.engagement import TouchContext, is_complaint, loyalty_summary, loyalty_tier, personal_touch
 from bot.models import Customer, Product
 from tests.factories import make_customer, make_order, make_product
 
@@ -242,3 +242,37 @@ def test_loyalty_summary_on_a_double_points_day(store, touch_settings):
         summary = loyalty_summary(s, customer_id, dt.date(2025, 12, 3), touch_settings)
     assert summary.double_points_today and "Today is a double-points day!" in summary.text
     assert summary.upcoming_double_points_days[0] == dt.date(2026, 11, 27)
+
+
+# --- what counts as a complaint ----------------------------------------------------------------
+
+
+def conversation(**overrides) -> dict:
+    calm = dict(order_status="delivered", purpose="track", intents=["greet", "track_order"],
+                shopper_texts=["hi", "where is my order?"], return_reason=None, has_open_ticket=False)
+    return {**calm, **overrides}
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"purpose": "return", "intents": ["return_item"], "return_reason": "wrong_size"},
+    {"purpose": "return", "intents": ["return_item"], "return_reason": "unwanted_gift"},
+    {"purpose": "exchange", "intents": ["exchange_item"], "return_reason": "changed_mind"},
+])
+def test_a_lookup_or_an_ordinary_return_is_no_complaint(overrides):
+    assert not is_complaint(**conversation(**overrides))
+
+
+@pytest.mark.parametrize("overrides", [
+    {"order_status": "delayed"},
+    {"has_open_ticket": True},
+    {"purpose": "refund"},
+    {"intents": ["track_order", "report_problem"]},
+    {"intents": ["human_handoff"]},
+    {"shopper_texts": ["this is ridiculous"]},
+    {"purpose": "return", "intents": ["return_item"], "return_reason": "damaged"},
+    {"return_reason": "not_as_described"},
+    {"purpose": "return", "intents": ["return_item"], "return_reason": None},
+])
+def test_faults_anger_refunds_and_handoffs_are_complaints(overrides):
+    assert is_complaint(**conversation(**overrides))

@@ -310,10 +310,9 @@ def test_holiday_hours_text_lists_the_next_special_days_first(cal_settings):
 )
 def test_faq_values_fill_every_placeholder_on_any_day(cal_settings, today):
     values = faq_values(today, cal_settings)
-    assert tuple(values) == FAQ_PLACEHOLDERS == (
-        "gift_wrap_price", "holiday_return_until", "standard_return_days", "sale_dates",
-        "shipping_cutoffs", "holiday_hours", "payment_methods",
-    )
+    assert tuple(values) == FAQ_PLACEHOLDERS
+    assert {"gift_wrap_price", "holiday_return_until", "standard_return_days", "sale_dates",
+            "shipping_cutoffs", "holiday_hours", "payment_methods"} <= set(values)
     assert all(isinstance(v, str) and v.strip() for v in values.values())
     assert values["standard_return_days"] == str(cal_settings.standard_return_days)
     assert all(method in values["payment_methods"] for method in PAYMENT_METHODS)

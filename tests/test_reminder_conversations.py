@@ -1,0 +1,54 @@
+"""Sale reminders in whole conversations: asked for in the chat, stored in the demo store, and
+spoken into the same conversation when the runner fires them at the sale's first morning."""
+from __future__ import annotations
+
+import pytest
+
+from bot import holiday_calendar, reminders
+from bot.settings import load_settings
+
+pytestmark = pytest.mark.usefixtures("assistant")
+
+
+def reminder_of(store, conversation_id: str):
+    return [r for r in reminders.upcoming(store) if r.conversation_id == conversation_id]
+
+
+def test_a_reminder_offered_after_the_sale_dates_arrives_when_the_sale_starts(assistant, demo_store):
+    config = load_settings()
+    sale = holiday_calendar.holiday_sale(config.today(), config)
+    if sale.status == "on":
+        pytest.skip("the sale is on today: there is nothing to be reminded of")
+    chat = assistant.new_conversation()
+    answer = chat.say("when is your black friday sale?")
+    assert holiday_calendar.sale_dates_text(config.today(), config) in answer
+    assert "remind you here when the sale starts" in answer
+
+    confirmation = chat.say("yes please")
+    assert "I'll send you a message in this chat" in confirmation
+    [stored] = reminder_of(demo_store, chat.sender_id)
+
+    spoken = []
+    report = reminders.deliver_due(
+        demo_store, lambda due: spoken.append(chat.fire(due.intent, due.entities)), now=stored.due_at, settings=config
+    )
+    assert stored.id in report.sent
+    assert len(spoken) == 1 and "the holiday sale is on now" in spoken[0]
+    assert config.store_url in spoken[0]
+    assert reminder_of(demo_store, chat.sender_id) == []
+
+
+def test_asking_for_a_reminder_directly_and_twice_keeps_one(assistant, demo_store):
+    config = load_settings()
+    if holiday_calendar.holiday_sale(config.today(), config).status == "on":
+        pytest.skip("the sale is on today: there is nothing to be reminded of")
+    chat = assistant.new_conversation()
+    assert "I'll send you a message in this chat" in chat.say("can you remind me when the black friday sale starts?")
+    assert "You're all set" in chat.say("please remind me when the sale starts")
+    assert len(reminder_of(demo_store, chat.sender_id)) == 1
+
+
+def test_a_reminder_typed_by_the_shopper_says_nothing_about_a_sale(assistant):
+    chat = assistant.new_conversation()
+    answer = chat.say('/EXTERNAL_sale_reminder{"reminder_id": "1"}')
+    assert "sale is on now" not in answer
