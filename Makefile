@@ -59,15 +59,17 @@ $(MODEL): $(TRAINING_INPUTS) | install
 
 run: db train
 	@$(WITH_RASA_ENV) \
-	trap 'echo; echo "==> Stopping Tinsel"; kill $$actions_pid $$reminders_pid 2>/dev/null; wait $$actions_pid $$reminders_pid 2>/dev/null' EXIT INT TERM; \
+	trap 'echo; echo "==> Stopping Tinsel"; kill $$actions_pid $$reminders_pid $$console_pid 2>/dev/null; wait $$actions_pid $$reminders_pid $$console_pid 2>/dev/null' EXIT INT TERM; \
 	echo "==> Starting the action server on :$(ACTIONS_PORT)"; \
 	$(RASA) run actions --port $(ACTIONS_PORT) --actions actions & actions_pid=$$!; \
 	echo "==> Starting the reminder runner (sends the reminders shoppers asked for when they are due)"; \
 	$(PY) -m bot reminders run --interval 60 & reminders_pid=$$!; \
+	echo "==> Starting the agents' console on http://localhost:$$($(PY) -c 'from bot.settings import get_settings; print(get_settings().console_port)') (demo logins: README)"; \
+	$(PY) -m bot console & console_pid=$$!; \
 	echo "==> Starting Rasa on :$(RASA_PORT)"; \
 	echo "    socket.io: http://localhost:$(RASA_PORT) (for a web chat widget); terminal chat: make shell"; \
 	echo "    REST:      curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"where is my order?\"}'"; \
-	echo "    Ctrl-C stops both servers."; \
+	echo "    Ctrl-C stops all of them."; \
 	$(RASA) run --model $(MODEL) --port $(RASA_PORT) --enable-api --cors '*' \
 	  --credentials credentials.yml --endpoints endpoints.yml
 

@@ -3,6 +3,8 @@
     python -m bot init-db          create missing tables
     python -m bot seed [--force]   build the deterministic demo store
     python -m bot handoffs ...     list, show, approve/deny the refund of, resolve tickets
+    python -m bot console          serve the agents' web console on CONSOLE_PORT
+    python -m bot agents add NAME  add a console account (--role, --limit; password from stdin)
     python -m bot reminders ...    list, send-due, run: the reminders shoppers asked for
     python -m bot rasa-env         print the variables endpoints.yml reads (from settings)
 """
@@ -26,6 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     handoffs.add_argument("--note", default="", help="resolution note")
     handoffs.add_argument("--level", default="agent", choices=["agent", "supervisor"],
                           help="whose refund limit applies to approve")
+    console = commands.add_parser("console", help="serve the agents' web console")
+    console.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
+    console.add_argument("--port", type=int, help="default: CONSOLE_PORT")
+    agents = commands.add_parser("agents", help="console accounts")
+    agents.add_argument("action", choices=["add"])
+    agents.add_argument("username")
+    agents.add_argument("--role", required=True, choices=["agent", "supervisor"])
+    agents.add_argument("--limit", required=True, help="the account's own refund limit per order, e.g. 2000.00")
     reminders = commands.add_parser("reminders", help="reminders shoppers asked for")
     reminders.add_argument("action", nargs="?", default="list", choices=["list", "send-due", "run"])
     reminders.add_argument("--interval", type=float, default=60.0, help="seconds between runs (run)")
@@ -48,6 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         from bot.handoff_cli import handoffs_command
 
         return handoffs_command(args.action, args.ticket, agent=args.agent, note=args.note, level=args.level)
+    elif args.command == "console":
+        from bot.console import serve
+
+        return serve(host=args.host, port=args.port)
+    elif args.command == "agents":
+        from bot.agents_cli import add_command
+
+        return add_command(args.username, args.role, args.limit)
     elif args.command == "reminders":
         from bot.reminders_cli import reminders_command
 

@@ -24,6 +24,14 @@ RETURN_CREATED = "return_created"
 EXCHANGE_CREATED = "exchange_created"
 TICKET_OPENED = "ticket_opened"
 TICKET_RESOLVED = "ticket_resolved"
+# The support console and the agents' command line (bot/agents.py, bot/agent_desk.py).
+TICKET_CLAIMED = "ticket_claimed"
+AGENT_REPLIED = "agent_replied"
+REFUND_FORWARDED = "refund_forwarded"
+CONSOLE_LOGIN = "console_login"
+CONSOLE_LOGIN_FAILED = "console_login_failed"
+CONSOLE_LOGOUT = "console_logout"
+AGENT_ACCOUNT_ADDED = "agent_account_added"
 
 
 def record(

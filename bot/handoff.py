@@ -206,6 +206,12 @@ class Resolution:
     rasa_error: str | None = None  # why the conversation could not be resumed / messaged
 
 
+def _locked(session: Session, ticket_id: int) -> HandoffTicket | None:
+    return session.execute(
+        select(HandoffTicket).where(HandoffTicket.id == ticket_id).with_for_update()
+    ).scalar_one_or_none()
+
+
 def resolve(
     store: Store,
     ticket_id: int,
@@ -223,9 +229,7 @@ def resolve(
     """
     settings = settings or get_settings()
     with store.session() as s:
-        ticket = s.execute(
-            select(HandoffTicket).where(HandoffTicket.id == ticket_id).with_for_update()
-        ).scalar_one_or_none()
+        ticket = _locked(s, ticket_id)
         if ticket is None:
             return Resolution(found=False, ticket_id=ticket_id)
         conversation_id = ticket.conversation_id
@@ -257,3 +261,35 @@ def resolve(
     except rasa_api.RasaUnavailable as exc:
         error = str(exc)
     return Resolution(True, ticket_id, conversation_id, False, resumed, sent, error)
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: str  # claimed | already_yours | taken (by someone else) | closed | not_found
+    ticket_id: int
+    assigned_to: str | None = None
+
+
+def claim(store: Store, ticket_id: int, actor: str, settings: Settings | None = None) -> Claim:
+    """An agent takes an open ticket, so colleagues see it is being handled."""
+    settings = settings or get_settings()
+    with store.session() as s:
+        ticket = _locked(s, ticket_id)
+        if ticket is None:
+            return Claim("not_found", ticket_id)
+        if ticket.open_marker != 1:
+            return Claim("closed", ticket_id, ticket.assigned_to)
+        if ticket.status == "claimed":
+            return Claim("already_yours" if ticket.assigned_to == actor else "taken", ticket_id, ticket.assigned_to)
+        ticket.status = "claimed"
+        ticket.assigned_to = actor
+        audit.record(
+            s,
+            actor=actor,
+            action=audit.TICKET_CLAIMED,
+            at=settings.now(),
+            order_id=ticket.order_id,
+            refund_id=ticket.refund_id,
+            ticket_id=ticket.id,
+        )
+        return Claim("claimed", ticket_id, actor)

@@ -5,41 +5,34 @@
                 shopper wrote since (from Rasa's tracker store)
     resolve N   close it (--agent, --note) and give the conversation back to the bot
     approve N   approve the ticket's refund within the --level's ladder limit (agent/supervisor)
-    deny N      deny the ticket's refund (--note says why)
+    deny N      deny the ticket's refund (--note says why; the shopper is told it)
+
+approve/deny/resolve share bot/agent_desk.py with the web console (`python -m bot console`).
 """
 from __future__ import annotations
 
 import sys
 from typing import TextIO
 
-from bot import handoff, rasa_api, refund_ladder, refunds
+from bot import agent_desk, handoff, rasa_api, refund_ladder
 from bot.models import HandoffTicket
 from bot.settings import Settings, get_settings
 from bot.store import Store, get_store
 
 
-def _waiting(ticket: HandoffTicket, settings: Settings) -> str:
-    minutes = max(0, int((settings.now() - ticket.created_at).total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours < 24 else f"{hours // 24} d {hours % 24} h"
-
-
 def _list(store: Store, settings: Settings, out: TextIO) -> int:
-    with store.session() as s:
-        tickets = handoff.open_tickets(s)
-        if not tickets:
-            print("No open tickets.", file=out)
-            return 0
-        print(f"{'#':>5}  {'waiting':>10}  {'reason':<20} {'amount':>10}  {'channel':<12} conversation", file=out)
-        for t in tickets:
-            amount = f"{t.amount:.2f}" if t.amount is not None else "-"
-            print(
-                f"{t.id:>5}  {_waiting(t, settings):>10}  {t.reason:<20} {amount:>10}  "
-                f"{t.channel:<12} {t.conversation_id}",
-                file=out,
-            )
+    rows = agent_desk.queue(store, settings)
+    if not rows:
+        print("No open tickets.", file=out)
+        return 0
+    print(f"{'#':>5}  {'waiting':>10}  {'reason':<20} {'amount':>10}  {'channel':<12} conversation", file=out)
+    for row in rows:
+        amount = f"{row.amount:.2f}" if row.amount is not None else "-"
+        print(
+            f"{row.ticket_id:>5}  {row.waiting:>10}  {row.reason:<20} {amount:>10}  "
+            f"{row.channel:<12} {row.conversation_id}",
+            file=out,
+        )
     return 0
 
 
@@ -83,50 +76,26 @@ def _show(store: Store, ticket_id: int, settings: Settings, out: TextIO) -> int:
 
 
 def _resolve(store: Store, ticket_id: int, agent: str, note: str, settings: Settings, out: TextIO) -> int:
-    result = handoff.resolve(store, ticket_id, agent, note, settings=settings)
-    if not result.found:
-        print(f"No ticket #{ticket_id}.", file=out)
-        return 1
-    if result.already_resolved:
-        print(f"Ticket #{ticket_id} was already resolved.", file=out)
-        return 0
-    print(f"Ticket #{ticket_id} resolved by {agent}.", file=out)
-    if result.resumed:
-        print(f"Conversation {result.conversation_id} handed back to the bot.", file=out)
-    else:
-        print(
-            f"Could not resume conversation {result.conversation_id} in Rasa: {result.rasa_error}\n"
-            "The ticket is resolved; resume it later or contact the shopper directly.",
-            file=out,
-        )
-    return 0
+    outcome = agent_desk.resolve(store, ticket_id, agent, note, settings)
+    print(outcome.message, file=out)
+    return 0 if outcome.ok else 1
 
 
 def _review(
     store: Store, ticket_id: int, action: str, agent: str, note: str, level: str, settings: Settings, out: TextIO
 ) -> int:
-    with store.session() as s:
-        ticket = s.get(HandoffTicket, ticket_id)
-        refund_id = ticket.refund_id if ticket is not None else None
-    if refund_id is None:
-        print(f"Ticket #{ticket_id} has no refund to {action}." if ticket else f"No ticket #{ticket_id}.", file=out)
-        return 1
+    """approve / deny with the same rules, audit entries and message to the shopper as the console;
+    the terminal has no accounts, so --level says whose ladder limit applies."""
     if action == "approve":
-        review = refunds.approve(store, refund_id, agent, refund_ladder.limit_for(level, settings), settings)
+        outcome = agent_desk.approve(store, ticket_id, agent, refund_ladder.limit_for(level, settings), settings)
     else:
-        review = refunds.deny(store, refund_id, agent, note, settings)
-    messages = {
-        "approved": f"Refund #{refund_id} of {review.amount} approved by {agent}.",
-        "denied": f"Refund #{refund_id} of {review.amount} denied by {agent}.",
-        "needs_supervisor": f"Refund #{refund_id} of {review.amount} is over the {level} limit: "
-        "a supervisor must approve it (--level supervisor).",
-        "already_decided": f"Refund #{refund_id} was already {review.status}.",
-        "not_found": f"No refund #{refund_id}.",
-    }
-    print(messages[review.outcome], file=out)
-    if review.outcome in ("approved", "denied"):
-        print(f"Tell the shopper and hand back with: python -m bot handoffs resolve {ticket_id}", file=out)
-    return 0 if review.outcome in ("approved", "denied", "already_decided") else 1
+        outcome = agent_desk.deny(store, ticket_id, agent, note, settings)
+    print(outcome.message, file=out)
+    if outcome.kind == "needs_supervisor":
+        print("A supervisor approves it with --level supervisor.", file=out)
+    if outcome.kind == "decided":
+        print(f"Hand the conversation back with: python -m bot handoffs resolve {ticket_id}", file=out)
+    return 0 if outcome.ok or outcome.kind == "already_decided" else 1
 
 
 def handoffs_command(

@@ -291,6 +291,55 @@ class HandoffTicket(Base):
     __table_args__ = (UniqueConstraint("conversation_id", "open_marker", name="uq_one_open_ticket"),)
 
 
+class AgentAccount(Base):
+    """A person who works the support console; `refund_limit` is their own ladder limit."""
+
+    __tablename__ = "agent_accounts"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(80), nullable=False, unique=True)
+    role = Column(String(12), nullable=False)  # agent | supervisor
+    refund_limit = Column(Money, nullable=False)
+    password_hash = Column(String(255), nullable=False)  # bot.agents.hash_password
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False)
+
+
+class AgentSession(Base):
+    """A console login. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "agent_sessions"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(ForeignKey("agent_accounts.id"), nullable=False, index=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+    ended_at = Column(DateTime)  # logged out
+
+    account = relationship("AgentAccount")
+
+
+class ShopperNotice(Base):
+    """A decision the shopper must hear about in their chat, kept until it was delivered.
+
+    The console writes it with the decision; the bot's action_tell_agent_decision says it
+    (wording in domain.yml) and stamps `delivered_at`, so a Rasa server that was down loses
+    nothing and the agent sees what is still undelivered.
+    """
+
+    __tablename__ = "shopper_notices"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    ticket_id = Column(ForeignKey("handoff_tickets.id"))
+    refund_id = Column(ForeignKey("refunds.id"))
+    kind = Column(String(30), nullable=False)  # refund_approved | refund_denied
+    amount = Column(Money)
+    note = Column(Text, nullable=False, default="")
+    actor = Column(String(80), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    delivered_at = Column(DateTime)
+
+
 class WishlistItem(Base):
     """A product a shopper saved. The list belongs to the conversation and, once known, the
     customer; everything sharing `share_token` is one shareable list."""

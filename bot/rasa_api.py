@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, inspect, select
 
+from bot.models import HandoffTicket
 from bot.settings import get_settings
 from bot.store import Store
 
@@ -64,6 +65,19 @@ def _post(path: str, payload: Any, query: dict[str, str], rasa_url: str | None, 
 
 def _events_path(conversation_id: str) -> str:
     return f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker/events"
+
+
+def execute_action(
+    conversation_id: str, action: str, rasa_url: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> None:
+    """Has Rasa run `action` in the conversation, its messages going to the shopper's channel.
+
+    Works while the conversation is paused for an agent: Rasa's execute endpoint runs the
+    action without asking whether the tracker is paused (rasa/core/processor.py
+    execute_action), and the pause stays. Raises RasaUnavailable like resume_conversation.
+    """
+    path = f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/execute"
+    _post(path, {"name": action}, {"output_channel": "latest"}, rasa_url, timeout)
 
 
 def resume_conversation(
@@ -163,3 +177,18 @@ def read_transcript(
             at = dt.datetime.fromtimestamp(timestamp) if timestamp is not None else None
             messages.append({"who": _SPEAKERS[type_name], "text": text, "at": at})
     return messages
+
+
+def conversation_counts(store: Store) -> tuple[int, int]:
+    """(conversations in the tracker store, those of them that ever had a handoff ticket)."""
+    if not inspect(store.engine).has_table(tracker_events.name):
+        return 0, 0
+    senders = select(tracker_events.c.sender_id).distinct().subquery()
+    with store.session() as s:
+        total = s.execute(select(func.count()).select_from(senders)).scalar_one()
+        with_ticket = s.execute(
+            select(func.count()).select_from(senders).where(
+                senders.c.sender_id.in_(select(HandoffTicket.conversation_id))
+            )
+        ).scalar_one()
+    return total, with_ticket

@@ -66,7 +66,7 @@ class RefundView:
 class Review:
     """An agent's approve/deny attempt."""
 
-    outcome: str  # approved | denied | needs_supervisor | already_decided | not_found
+    outcome: str  # approved | denied | needs_supervisor | forwarded | already_decided | not_found
     refund_id: int
     status: str | None = None
     amount: Decimal | None = None
@@ -319,6 +319,23 @@ def _review_target(session: Session, refund_id: int) -> tuple[Refund, Order] | N
     return refund, order
 
 
+def _pending(session: Session, refund_id: int) -> tuple[Refund, Order] | Review:
+    """The locked refund and order to decide on, or the Review saying why there is nothing to decide."""
+    target = _review_target(session, refund_id)
+    if target is None:
+        return Review("not_found", refund_id)
+    refund, order = target
+    if refund.status != "pending_review":
+        return _review(refund, order, "already_decided")
+    return target
+
+
+def _decided(refund: Refund, status: str, actor: str, now: dt.datetime) -> None:
+    refund.status = status
+    refund.decided_by = actor
+    refund.decided_at = now
+
+
 def _review(refund: Refund, order: Order, outcome: str) -> Review:
     return Review(
         outcome=outcome,
@@ -344,44 +361,46 @@ def approve(
     (refund_ladder.limit_for("agent", settings), or None for a supervisor). Above it the
     refund is not approved: it is marked for a supervisor and the outcome says so.
     """
-    settings = settings or get_settings()
     with store.session() as s:
-        target = _review_target(s, refund_id)
-        if target is None:
-            return Review("not_found", refund_id)
-        refund, order = target
-        if refund.status != "pending_review":
-            return _review(refund, order, "already_decided")
-        given = refunded(s, order.id, GIVEN)
-        now = settings.now()
-        if not refund_ladder.within(actor_limit, refund.amount, given):
-            refund.required_level = "supervisor"
-            audit.record(
-                s,
-                actor=actor,
-                action=audit.REFUND_APPROVAL_REFUSED,
-                at=now,
-                order_id=order.id,
-                refund_id=refund.id,
-                amount=refund.amount,
-                detail=f"order total refunded would be {given + refund.amount}, over {actor}'s limit "
-                f"{actor_limit}: needs a supervisor",
-            )
-            return _review(refund, order, "needs_supervisor")
-        refund.status = "approved"
-        refund.decided_by = actor
-        refund.decided_at = now
+        return approve_in(s, refund_id, actor, actor_limit, settings or get_settings())
+
+
+def approve_in(
+    s: Session, refund_id: int, actor: str, actor_limit: Decimal | None, settings: Settings
+) -> Review:
+    """approve inside the caller's unit of work (the console tells the shopper in the same one)."""
+    target = _pending(s, refund_id)
+    if isinstance(target, Review):
+        return target
+    refund, order = target
+    given = refunded(s, order.id, GIVEN)
+    now = settings.now()
+    if not refund_ladder.within(actor_limit, refund.amount, given):
+        refund.required_level = "supervisor"
         audit.record(
             s,
             actor=actor,
-            action=audit.REFUND_APPROVED,
+            action=audit.REFUND_APPROVAL_REFUSED,
             at=now,
             order_id=order.id,
             refund_id=refund.id,
             amount=refund.amount,
-            detail=f"{refund.reason}; order total refunded now {given + refund.amount}",
+            detail=f"order total refunded would be {given + refund.amount}, over {actor}'s limit "
+            f"{actor_limit}: needs a supervisor",
         )
-        return _review(refund, order, "approved")
+        return _review(refund, order, "needs_supervisor")
+    _decided(refund, "approved", actor, now)
+    audit.record(
+        s,
+        actor=actor,
+        action=audit.REFUND_APPROVED,
+        at=now,
+        order_id=order.id,
+        refund_id=refund.id,
+        amount=refund.amount,
+        detail=f"{refund.reason}; order total refunded now {given + refund.amount}",
+    )
+    return _review(refund, order, "approved")
 
 
 def deny(
@@ -392,26 +411,46 @@ def deny(
     settings: Settings | None = None,
 ) -> Review:
     """An agent turns down a refund waiting for review; the note says why (for the audit log)."""
-    settings = settings or get_settings()
     with store.session() as s:
-        target = _review_target(s, refund_id)
-        if target is None:
-            return Review("not_found", refund_id)
-        refund, order = target
-        if refund.status != "pending_review":
-            return _review(refund, order, "already_decided")
-        now = settings.now()
-        refund.status = "denied"
-        refund.decided_by = actor
-        refund.decided_at = now
-        audit.record(
-            s,
-            actor=actor,
-            action=audit.REFUND_DENIED,
-            at=now,
-            order_id=order.id,
-            refund_id=refund.id,
-            amount=refund.amount,
-            detail=f"{refund.reason}; {note}".strip("; "),
-        )
-        return _review(refund, order, "denied")
+        return deny_in(s, refund_id, actor, note, settings or get_settings())
+
+
+def deny_in(s: Session, refund_id: int, actor: str, note: str, settings: Settings) -> Review:
+    """deny inside the caller's unit of work."""
+    target = _pending(s, refund_id)
+    if isinstance(target, Review):
+        return target
+    refund, order = target
+    now = settings.now()
+    _decided(refund, "denied", actor, now)
+    audit.record(
+        s,
+        actor=actor,
+        action=audit.REFUND_DENIED,
+        at=now,
+        order_id=order.id,
+        refund_id=refund.id,
+        amount=refund.amount,
+        detail=f"{refund.reason}; {note}".strip("; "),
+    )
+    return _review(refund, order, "denied")
+
+
+def forward_in(s: Session, refund_id: int, actor: str, note: str, settings: Settings) -> Review:
+    """An agent hands a pending refund to a supervisor without deciding it."""
+    target = _pending(s, refund_id)
+    if isinstance(target, Review):
+        return target
+    refund, order = target
+    refund.required_level = "supervisor"
+    audit.record(
+        s,
+        actor=actor,
+        action=audit.REFUND_FORWARDED,
+        at=settings.now(),
+        order_id=order.id,
+        refund_id=refund.id,
+        amount=refund.amount,
+        detail=f"forwarded to a supervisor; {note}".strip("; "),
+    )
+    return _review(refund, order, "forwarded")

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from bot import audit, refund_ladder
+from bot import agents, audit, refund_ladder
 from bot.models import (
     Customer,
     Order,
@@ -794,4 +794,8 @@ def seed_command(force: bool = False) -> int:
     print("Demo orders (verify with the order number and its email):")
     print()
     print(demo_orders_markdown(store))
+    print()
+    print(f"Agents' console logins (demo only; `python -m bot console`, port {settings.console_port}):")
+    for username, role, password, limit in agents.ensure_demo_accounts(store, settings):
+        print(f"  {username} / {password}  ({role}, refund limit {limit:.2f})")
     return 0

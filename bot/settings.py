@@ -40,6 +40,13 @@ class Settings:
     today_override: dt.date | None
     # HANDOFF_MINUTES_PER_TICKET=4: minutes an agent needs per ticket, for the shopper's wait estimate.
     handoff_minutes_per_ticket: int = 4
+    # SUPERVISOR_REFUND_LIMIT=10000.00: the refund limit `python -m bot seed` gives the demo
+    # supervisor account (each console account has its own limit in the database).
+    supervisor_refund_limit: Decimal = Decimal("10000.00")
+    # CONSOLE_PORT=5002: where `python -m bot console` serves the agents' web console.
+    console_port: int = 5002
+    # CONSOLE_SESSION_MINUTES=480: how long a console login lasts.
+    console_session_minutes: int = 480
     # --- Holiday calendar, gifts, loyalty, engagement (bot/holiday_calendar.py, gifts.py,
     # engagement.py). Defaults live here; load_settings only overrides variables that are set.
     # Day specs below are "MM-DD" or a moving day ("thanksgiving", "black_friday",
@@ -125,6 +132,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         christmas_delivery_day=_month_day(env.get("CHRISTMAS_DELIVERY_DAY", "12-24")),
         today_override=dt.date.fromisoformat(today) if today else None,
         handoff_minutes_per_ticket=int(env.get("HANDOFF_MINUTES_PER_TICKET", "4")),
+        supervisor_refund_limit=Decimal(env.get("SUPERVISOR_REFUND_LIMIT", "10000.00")),
+        console_port=int(env.get("CONSOLE_PORT", "5002")),
+        console_session_minutes=int(env.get("CONSOLE_SESSION_MINUTES", "480")),
         **_calendar_and_engagement_overrides(env),
     )
 

@@ -7,6 +7,7 @@ under CI=true, so CI can never go green without having tested PostgreSQL.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 
 import pytest
@@ -67,6 +68,25 @@ def store(database_url) -> Store:
 def settings():
     """Settings as the running assistant reads them (.env and environment)."""
     return load_settings()
+
+
+@pytest.fixture
+def tracker_table(store):
+    """Rasa's `events` table in the test database, as Rasa's SQL tracker store creates it."""
+    from bot import rasa_api
+
+    rasa_api.tracker_events.create(store.engine)
+    yield rasa_api.tracker_events
+    rasa_api.tracker_events.drop(store.engine)
+
+
+@pytest.fixture
+def dead_rasa_url() -> str:
+    """An address where no Rasa server listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

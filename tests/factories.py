@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import time
 from decimal import Decimal
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from bot import rasa_api
 from bot.models import Customer, Order, OrderItem, Product, ProductTag, Shipment, ShipmentEvent
 from bot.settings import load_settings
 
@@ -123,3 +127,19 @@ def make_shipment(
     session.add(shipment)
     session.flush()
     return shipment
+
+
+def add_events(store, conversation_id, *events):
+    """(type_name, text) events in Rasa's tracker table (fixture tracker_table), one second
+    apart, the way Rasa stores them."""
+    start = time.time() - len(events)
+    with store.engine.begin() as conn:
+        for n, (type_name, text) in enumerate(events):
+            data = {"event": type_name, "timestamp": start + n}
+            if text is not None:
+                data["text"] = text
+            conn.execute(
+                insert(rasa_api.tracker_events).values(
+                    sender_id=conversation_id, type_name=type_name, timestamp=start + n, data=json.dumps(data)
+                )
+            )

@@ -3,10 +3,12 @@ window, no holiday extension), verified, and optionally already partly refunded,
 ladder counts every refund given before."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Sequence
 
+from bot import returns
 from bot.models import Refund, VerifiedOrder
 from tests.factories import make_customer, make_order, make_product, make_shipment
 
@@ -54,3 +56,18 @@ def delivered_verified_order(
                 )
             )
         return order.number, order.id
+
+
+def refund_ticket(store, settings, conversation_id: str, price) -> int:
+    """A delivered, verified one-item order whose return refund waits for a person; the ticket's id."""
+    placed = ordinary_day(settings)
+    with store.session() as s:
+        order = make_order(
+            s, make_customer(s), items=[(make_product(s, price=price), 1)],
+            placed_at=dt.datetime.combine(placed, dt.time(9)),
+        )
+        make_shipment(s, order, eta=placed, delivered_at=dt.datetime.combine(placed, dt.time(17)))
+        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at))
+        number = order.number
+    today = dataclasses.replace(settings, today_override=placed + DAY)
+    return returns.start_return(store, conversation_id, number, None, "damaged", settings=today).refund.ticket_id

@@ -3,23 +3,21 @@ to the bot (or says why it could not)."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import io
 import json
-import socket
 import threading
-import time
 import urllib.parse
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from bot import audit, handoff, rasa_api, returns
+from bot import audit, handoff, rasa_api
 from bot.handoff_cli import handoffs_command
-from bot.models import HandoffTicket, VerifiedOrder
-from tests.factories import make_customer, make_order, make_product, make_shipment
+from bot.models import HandoffTicket
+from tests.bot.ladder_fixtures import refund_ticket as over_limit_ticket
+from tests.factories import add_events
 
 
 def open_for(store, settings, conversation_id, reason="asked_for_human", **kwargs):
@@ -54,38 +52,6 @@ def fake_rasa():
     yield f"http://127.0.0.1:{server.server_address[1]}", calls
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def dead_rasa_url():
-    """An address where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture
-def tracker_table(store):
-    """Rasa's `events` table in the test database, as Rasa's SQL tracker store creates it."""
-    rasa_api.tracker_events.create(store.engine)
-    yield rasa_api.tracker_events
-    rasa_api.tracker_events.drop(store.engine)
-
-
-def add_events(store, conversation_id, *events):
-    """(type_name, text) events, one second apart, the way Rasa stores them."""
-    start = time.time() - len(events)
-    with store.engine.begin() as conn:
-        for n, (type_name, text) in enumerate(events):
-            data = {"event": type_name, "timestamp": start + n}
-            if text is not None:
-                data["text"] = text
-            conn.execute(
-                insert(rasa_api.tracker_events).values(
-                    sender_id=conversation_id, type_name=type_name, timestamp=start + n, data=json.dumps(data)
-                )
-            )
 
 
 # ------------------------------------------------------------------ one open ticket per conversation
@@ -299,34 +265,24 @@ def test_showing_an_unknown_ticket_fails(store, settings):
     assert run_cli(store, settings, "show", 4242)[0] == 1
 
 
-def over_limit_ticket(store, settings, conversation_id, price) -> int:
-    """A delivered, verified one-item order whose return needs a human; the ticket's id."""
-    placed = dt.date(2025, *settings.holiday_purchase_end) + dt.timedelta(days=1)
-    with store.session() as s:
-        order = make_order(
-            s, make_customer(s), items=[(make_product(s, price=price), 1)],
-            placed_at=dt.datetime.combine(placed, dt.time(9)),
-        )
-        make_shipment(s, order, eta=placed, delivered_at=dt.datetime.combine(placed, dt.time(17)))
-        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at))
-        number = order.number
-    today = dataclasses.replace(settings, today_override=placed + dt.timedelta(days=1))
-    return returns.start_return(store, conversation_id, number, None, "damaged", settings=today).refund.ticket_id
-
-
-def test_an_agent_approves_the_tickets_refund_from_the_command_line(store, settings, conversation_id):
+def test_an_agent_approves_the_tickets_refund_from_the_command_line(store, settings, conversation_id, fake_rasa):
     ticket_id = over_limit_ticket(store, settings, conversation_id, settings.bot_refund_limit + Decimal("0.01"))
+    rasa_url, calls = fake_rasa
 
-    code, text = run_cli(store, settings, "approve", ticket_id, agent="alice")
+    code, text = run_cli(store, dataclasses.replace(settings, rasa_url=rasa_url), "approve", ticket_id, agent="alice")
 
     assert code == 0
     assert "approved by alice" in text
     with store.session() as s:
         assert s.get(HandoffTicket, ticket_id).refund.status == "approved"
+    # The same path as the web console: Rasa is asked to tell the shopper in their channel.
+    assert calls == [(f"/conversations/{conversation_id}/execute", {"output_channel": "latest"},
+                      {"name": "action_tell_agent_decision"})]
 
 
-def test_the_command_line_sends_refunds_over_the_agent_limit_to_a_supervisor(store, settings, conversation_id):
+def test_the_command_line_sends_refunds_over_the_agent_limit_to_a_supervisor(store, settings, conversation_id, dead_rasa_url):
     ticket_id = over_limit_ticket(store, settings, conversation_id, settings.agent_refund_limit + Decimal("0.01"))
+    settings = dataclasses.replace(settings, rasa_url=dead_rasa_url)
 
     code, text = run_cli(store, settings, "approve", ticket_id, agent="alice")
     assert code == 1
@@ -338,12 +294,14 @@ def test_the_command_line_sends_refunds_over_the_agent_limit_to_a_supervisor(sto
         assert s.get(HandoffTicket, ticket_id).refund.decided_by == "sam"
 
 
-def test_an_agent_denies_the_tickets_refund_from_the_command_line(store, settings, conversation_id):
+def test_an_agent_denies_the_tickets_refund_from_the_command_line(store, settings, conversation_id, dead_rasa_url):
     ticket_id = over_limit_ticket(store, settings, conversation_id, settings.bot_refund_limit + Decimal("0.01"))
 
-    code, text = run_cli(store, settings, "deny", ticket_id, agent="alice", note="worn")
+    code, text = run_cli(store, dataclasses.replace(settings, rasa_url=dead_rasa_url), "deny", ticket_id,
+                         agent="alice", note="worn")
 
     assert code == 0
+    assert "could not be delivered" in text
     with store.session() as s:
         assert s.get(HandoffTicket, ticket_id).refund.status == "denied"
 
