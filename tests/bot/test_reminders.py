@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot import handoff, holiday_calendar, rasa_api, reminders
 from bot.models import Reminder
 from bot.reminders_cli import send_through_rasa
-from tests.bot.test_handoff import dead_rasa_url, fake_rasa  # noqa: F401 - fixtures
+from tests.bot.test_handoff import fake_rasa  # noqa: F401 - a fixture
 
 BEFORE_THE_SALE = dt.date(2025, 11, 20)
 
