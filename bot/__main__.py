@@ -7,6 +7,8 @@
     python -m bot agents add NAME  add a console account (--role, --limit; password from stdin)
     python -m bot reminders ...    list, send-due, run: the reminders shoppers asked for
     python -m bot rasa-env         print the variables endpoints.yml reads (from settings)
+    python -m bot rasa-credentials print the channels file Rasa reads (credentials.yml + .env)
+    python -m bot webchat          serve the shoppers' web chat page on WEBCHAT_PORT
 """
 from __future__ import annotations
 
@@ -21,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     seed = commands.add_parser("seed", help="build the demo store (skipped if it exists)")
     seed.add_argument("--force", action="store_true", help="drop and rebuild every table")
     commands.add_parser("rasa-env", help="shell exports for endpoints.yml")
+    commands.add_parser("rasa-credentials", help="credentials.yml plus the channels set in .env")
+    webchat = commands.add_parser("webchat", help="serve the web chat page")
+    webchat.add_argument("--host", default="0.0.0.0")
+    webchat.add_argument("--port", type=int, help="default: WEBCHAT_PORT")
     handoffs = commands.add_parser("handoffs", help="open handoff tickets")
     handoffs.add_argument("action", nargs="?", default="list", choices=["list", "show", "resolve", "approve", "deny"])
     handoffs.add_argument("ticket", nargs="?", type=int)
@@ -54,6 +60,18 @@ def main(argv: list[str] | None = None) -> int:
         from bot.tracker_env import rasa_env_lines
 
         print("\n".join(rasa_env_lines()))
+    elif args.command == "rasa-credentials":
+        from bot.channel_credentials import ChannelSettingsError, rasa_credentials_yaml
+
+        try:
+            print(rasa_credentials_yaml(), end="")
+        except ChannelSettingsError as exc:
+            print(f"ERROR: {exc}", file=sys.stderr)
+            return 2
+    elif args.command == "webchat":
+        from bot.webchat import serve
+
+        return serve(host=args.host, port=args.port)
     elif args.command == "handoffs":
         from bot.handoff_cli import handoffs_command
 

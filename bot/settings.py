@@ -99,6 +99,27 @@ class Settings:
     # REPLENISH_REMINDER_WINDOW_DAYS=7: a consumable is "due" this many days either side of
     # its purchase date + Product.replenish_days.
     replenish_reminder_window_days: int = 7
+    # --- Shopper channels (bot/webchat/, bot/channel_credentials.py). Slack and Telegram are
+    # switched on only when their settings are present.
+    # WEBCHAT_PORT=8080: where `python -m bot webchat` serves the shoppers' web chat page.
+    webchat_port: int = 8080
+    # SLACK_BOT_TOKEN (xoxb-...) and SLACK_SIGNING_SECRET: both switch Slack on.
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    # SLACK_CHANNEL: a channel id where Tinsel answers every message (besides DMs and @mentions).
+    slack_channel: str = ""
+    # SLACK_API_URL: Slack's Web API base (GovSlack: https://slack-gov.com/api/).
+    slack_api_url: str = "https://slack.com/api/"
+    # TELEGRAM_ACCESS_TOKEN (from BotFather), TELEGRAM_BOT_NAME (its username) and
+    # TELEGRAM_WEBHOOK_URL (https://<host>/webhooks/telegram/webhook): all three switch it on.
+    telegram_access_token: str = ""
+    telegram_bot_name: str = ""
+    telegram_webhook_url: str = ""
+    # TELEGRAM_WEBHOOK_SECRET: the secret Telegram sends with every update; unset = derived
+    # from the access token.
+    telegram_webhook_secret: str = ""
+    # TELEGRAM_API_URL: the Bot API server (a self-hosted one, e.g. http://localhost:8081).
+    telegram_api_url: str = "https://api.telegram.org"
 
     def today(self) -> dt.date:
         """The store's date; `TINSEL_TODAY` pins it for demos and tests."""
@@ -135,8 +156,23 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         supervisor_refund_limit=Decimal(env.get("SUPERVISOR_REFUND_LIMIT", "10000.00")),
         console_port=int(env.get("CONSOLE_PORT", "5002")),
         console_session_minutes=int(env.get("CONSOLE_SESSION_MINUTES", "480")),
-        **_calendar_and_engagement_overrides(env),
+        **_overrides(env, _CALENDAR_AND_ENGAGEMENT_VARIABLES),
+        **_overrides(env, _CHANNEL_VARIABLES),
     )
+
+
+_CHANNEL_VARIABLES = {
+    "WEBCHAT_PORT": ("webchat_port", int),
+    "SLACK_BOT_TOKEN": ("slack_bot_token", str),
+    "SLACK_SIGNING_SECRET": ("slack_signing_secret", str),
+    "SLACK_CHANNEL": ("slack_channel", str),
+    "SLACK_API_URL": ("slack_api_url", str),
+    "TELEGRAM_ACCESS_TOKEN": ("telegram_access_token", str),
+    "TELEGRAM_BOT_NAME": ("telegram_bot_name", lambda name: name.lstrip("@")),
+    "TELEGRAM_WEBHOOK_URL": ("telegram_webhook_url", str),
+    "TELEGRAM_WEBHOOK_SECRET": ("telegram_webhook_secret", str),
+    "TELEGRAM_API_URL": ("telegram_api_url", str),
+}
 
 
 def _names_to_ints(text: str) -> tuple[tuple[str, int], ...]:
@@ -171,11 +207,11 @@ _CALENDAR_AND_ENGAGEMENT_VARIABLES = {
 }
 
 
-def _calendar_and_engagement_overrides(env: dict[str, str]) -> dict:
+def _overrides(env: dict[str, str], variables: dict) -> dict:
     """Only the variables an operator set; every other field keeps its default above."""
     return {
         field: parse(env[name].strip())
-        for name, (field, parse) in _CALENDAR_AND_ENGAGEMENT_VARIABLES.items()
+        for name, (field, parse) in variables.items()
         if env.get(name, "").strip()
     }
 

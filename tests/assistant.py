@@ -3,54 +3,9 @@ server in a subprocess, and a freshly seeded demo store behind it."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = Path(os.environ.get("TINSEL_MODEL", ROOT / "models" / "tinsel.tar.gz"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ActionServer:
-    def __init__(self, database_url: str, log_path: Path):
-        self.port = _free_port()
-        self.env = {**os.environ, "DATABASE_URL": database_url}
-        self._log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "rasa"), "run", "actions", "--port", str(self.port),
-             "--actions", "actions"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        self.url = f"http://127.0.0.1:{self.port}/webhook"
-        self._wait_until_healthy()
-
-    def _wait_until_healthy(self, seconds: float = 120) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"action server exited ({self.process.returncode}); see {self._log.name}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError("action server did not become healthy")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self._log.close()
+from tests.servers import MODEL, ActionServer  # noqa: F401  (imported from here by tests and bench)
 
 
 class Assistant:

@@ -1,0 +1,68 @@
+"""The shoppers' web chat page: one HTML page with the rasa-webchat widget (installed by npm
+from package-lock.json, served from node_modules) talking to Rasa's socket.io channel at
+RASA_URL. The page holds no conversation logic; the widget keeps the session id and the
+messages in the browser's local storage and Rasa (session_persistence) keeps the session, so
+a reload shows the same conversation.
+
+`python -m bot webchat` serves it on WEBCHAT_PORT; `make run` starts it next to Rasa.
+"""
+from __future__ import annotations
+
+import html
+import json
+import sys
+from pathlib import Path
+from string import Template
+
+from sanic import Sanic, response
+from sanic.request import Request
+
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+
+WIDGET_BUNDLE = PROJECT_ROOT / "node_modules" / "rasa-webchat" / "lib" / "index.js"
+PAGE_TEMPLATE = Path(__file__).with_name("page.html")
+
+
+class WidgetMissing(RuntimeError):
+    pass
+
+
+def page_html(settings: Settings) -> str:
+    """The page with the widget's settings filled in (as JSON that cannot close the script)."""
+    widget = {"socketUrl": settings.rasa_url.rstrip("/"), "title": settings.store_name}
+    return Template(PAGE_TEMPLATE.read_text()).substitute(
+        store_name=html.escape(settings.store_name),
+        widget_config=json.dumps(widget).replace("</", "<\\/"),
+    )
+
+
+def create_app(settings: Settings, name: str = "tinsel_webchat") -> Sanic:
+    if not WIDGET_BUNDLE.is_file():
+        raise WidgetMissing(
+            f"The web chat widget is not installed ({WIDGET_BUNDLE.relative_to(PROJECT_ROOT)} is "
+            "missing). Run `make widget` (npm ci) first."
+        )
+    app = Sanic(name)
+    page = page_html(settings)
+
+    @app.get("/")
+    async def chat_page(_: Request):
+        return response.html(page)
+
+    @app.get("/health")
+    async def health(_: Request):
+        return response.json({"status": "ok", "rasa_url": settings.rasa_url})
+
+    app.static("/rasa-webchat.js", str(WIDGET_BUNDLE), content_type="application/javascript")
+    return app
+
+
+def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
+    settings = get_settings()
+    try:
+        app = create_app(settings)
+    except WidgetMissing as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    app.run(host=host, port=port or settings.webchat_port, access_log=False, motd=False)
+    return 0

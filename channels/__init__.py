@@ -1,0 +1,9 @@
+"""Rasa input channels with the few changes Tinsel needs on top of Rasa 3.6's own connectors:
+a configurable API base URL for Slack and Telegram, Telegram's webhook secret token, and
+socket.io session persistence that works with the pinned python-socketio.
+
+These import Rasa, so they live neither in `bot/` (no Rasa) nor in `actions/` (the action
+server imports every module there). Rasa loads them by module path from the credentials file
+`python -m bot rasa-credentials` writes; each keeps Rasa's channel name, so the webhook URLs
+are Rasa's: /webhooks/slack/webhook, /webhooks/telegram/webhook, /socket.io.
+"""

@@ -1,0 +1,108 @@
+"""Browser tests: Debian's Chromium (/usr/bin/chromium, never a downloaded browser) driven by
+Playwright, against the whole stack started as `make run` starts it.
+
+Fixtures:
+- `browser`: one headless Chromium for the session. Missing Chromium skips the test on a
+  laptop (`apt-get install chromium`) and fails it under CI=true.
+- `page`: a fresh browser context (empty local storage) at a desktop size, per test;
+  `new_page(**context_options)` opens more, e.g. a phone-sized one.
+- `running_stack`: a seeded SQLite demo store, a real action server, a real Rasa server
+  (--enable-api, REST + socket.io from credentials.yml, tracker store in the same database) and
+  the web chat page served against it; see `RunningStack`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.settings import load_settings
+from bot.store import Store
+from tests.servers import MODEL, ROOT, ActionServer, RasaServer, WebchatServer
+
+CHROMIUM = Path(os.environ.get("TINSEL_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (required under CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        _missing(f"Chromium not found at {CHROMIUM}: sudo apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Opens a page in its own context (own local storage); all are closed after the test."""
+    contexts = []
+
+    def open_page(**context_options):
+        context = browser.new_context(**{**DESKTOP, **context_options})
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@dataclass
+class RunningStack:
+    rasa_url: str
+    database_url: str
+    store: Store
+    webchat_url: str
+    action_server_url: str
+    rasa: RasaServer
+    workdir: Path
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory):
+    from bot.seed import build_demo_store
+
+    if not MODEL.exists():
+        _missing(f"{MODEL} not trained yet (make train)")
+    workdir = tmp_path_factory.mktemp("stack")
+    store = Store(f"sqlite:///{workdir / 'demo-store.db'}")
+    store.create_schema()
+    build_demo_store(store, load_settings())
+    servers = []
+    try:
+        actions = ActionServer(store.url, workdir / "actions.log")
+        servers.append(actions)
+        rasa = RasaServer(database_url=store.url, action_server_url=actions.url,
+                          credentials=ROOT / "credentials.yml", log_path=workdir / "rasa.log")
+        servers.append(rasa)
+        webchat = WebchatServer(rasa.url, workdir / "webchat.log")
+        servers.append(webchat)
+        yield RunningStack(rasa_url=rasa.url, database_url=store.url, store=store, webchat_url=webchat.url,
+                           action_server_url=actions.url, rasa=rasa, workdir=workdir)
+    finally:
+        for server in reversed(servers):
+            server.stop()
+        store.dispose()

@@ -1,0 +1,149 @@
+"""Tinsel's servers as subprocesses, the way `make run` starts them, for tests and benchmarks:
+each on a free port, waited for until it answers, or an error that names its log."""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = Path(os.environ.get("TINSEL_MODEL", ROOT / "models" / "tinsel.tar.gz"))
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """A subprocess serving HTTP on 127.0.0.1:`port`; ready once `ready_path` answers."""
+
+    name = "server"
+    ready_path = "/health"
+
+    def __init__(self, command: list[str], *, port: int, env: dict[str, str], log_path: Path,
+                 ready_seconds: float = 120):
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.env = env
+        self.log_path = Path(log_path)
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        try:
+            self._wait_until_ready(ready_seconds)
+        except Exception:
+            self.stop()
+            raise
+
+    def is_ready(self, body: bytes) -> bool:
+        return True
+
+    def _wait_until_ready(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited ({self.process.returncode}); see {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.base_url + self.ready_path, timeout=2) as r:
+                    if self.is_ready(r.read()):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{self.name} not ready after {seconds:.0f}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+class ActionServer(ServerProcess):
+    """`rasa run actions` on the store at `database_url`."""
+
+    name = "action server"
+
+    def __init__(self, database_url: str, log_path: Path):
+        port = free_port()
+        super().__init__(
+            [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(port), "--actions", "actions"],
+            port=port, env={**os.environ, "DATABASE_URL": database_url}, log_path=log_path,
+        )
+        self.url = f"{self.base_url}/webhook"
+
+
+def rasa_env(env: dict[str, str]) -> dict[str, str]:
+    """The variables endpoints.yml reads, from `python -m bot rasa-env` as the Makefile runs it."""
+    output = subprocess.run([sys.executable, "-m", "bot", "rasa-env"], cwd=ROOT, env=env, check=True,
+                            capture_output=True, text=True).stdout
+    exports = (shlex.split(line)[1] for line in output.splitlines() if line.startswith("export "))
+    return dict(item.split("=", 1) for item in exports)
+
+
+def rasa_credentials(env: dict[str, str], path: Path) -> Path:
+    """`python -m bot rasa-credentials > path`, as `make run` writes .rasa/credentials.yml."""
+    result = subprocess.run([sys.executable, "-m", "bot", "rasa-credentials"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"python -m bot rasa-credentials failed: {result.stderr}")
+    path.write_text(result.stdout)
+    return path
+
+
+class RasaServer(ServerProcess):
+    """`rasa run --enable-api` on the trained model with the project's endpoints.yml: custom
+    actions at `action_server_url`, conversations in the store's database."""
+
+    name = "rasa run"
+    ready_path = "/status"
+
+    def __init__(self, *, database_url: str, action_server_url: str, credentials: Path, log_path: Path,
+                 env: dict[str, str] | None = None, model: Path = MODEL):
+        port = free_port()
+        env = {**(env or os.environ), "DATABASE_URL": database_url, "ACTION_SERVER_URL": action_server_url}
+        env.update(rasa_env(env))
+        super().__init__(
+            [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--enable-api", "--cors", "*",
+             "--port", str(port), "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml")],
+            port=port, env=env, log_path=log_path, ready_seconds=300,
+        )
+        self.url = self.base_url
+
+    def is_ready(self, body: bytes) -> bool:
+        return bool(json.loads(body).get("model_id"))
+
+    def say(self, sender: str, text: str) -> str:
+        """One message over the REST channel; everything the bot answered, joined by newlines."""
+        request = urllib.request.Request(
+            f"{self.url}/webhooks/rest/webhook", data=json.dumps({"sender": sender, "message": text}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=120) as r:
+            return "\n".join(m.get("text", "") for m in json.loads(r.read()) if m.get("text"))
+
+
+class WebchatServer(ServerProcess):
+    """`python -m bot webchat`: the shoppers' chat page, talking to Rasa at `rasa_url`."""
+
+    name = "web chat server"
+
+    def __init__(self, rasa_url: str, log_path: Path):
+        port = free_port()
+        super().__init__(
+            [sys.executable, "-m", "bot", "webchat", "--host", "127.0.0.1", "--port", str(port)],
+            port=port, env={**os.environ, "RASA_URL": rasa_url}, log_path=log_path,
+        )
+        self.url = f"{self.base_url}/"
