@@ -83,8 +83,8 @@ def personal_touch_after_return(dispatcher: CollectingDispatcher, tracker: Track
 
 def sale_reminder_offer(tracker: Tracker, faq_response: str | None) -> list[dict]:
     """For action_faq: after the sale-dates answer, offer a reminder while the sale is still
-    ahead and this conversation has none yet."""
-    if faq_response != SALE_FAQ_RESPONSE:
+    ahead and this conversation has none yet; not in the middle of a form, which goes on."""
+    if faq_response != SALE_FAQ_RESPONSE or (tracker.active_loop or {}).get("name"):
         return []
     config = settings()
     if holiday_calendar.sale_reminder_at(config.today(), config) is None:

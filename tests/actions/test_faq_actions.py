@@ -148,6 +148,8 @@ def test_the_sale_dates_answer_offers_a_reminder_while_the_sale_is_ahead(domain,
     assert response_names(messages) == ["utter_faq/sale_dates"] and events == [OFFER]
     events, _ = ask_faq(conversation_id, domain, "utter_faq/gift_wrap")
     assert events == []
+    in_the_gift_finder = make_tracker(conversation_id, active_loop="gift_form")
+    assert sale_reminder_offer(in_the_gift_finder, "utter_faq/sale_dates") == []
     pin_today(dt.date(2025, 11, 29))
     assert sale_reminder_offer(make_tracker(conversation_id), "utter_faq/sale_dates") == []
 
