@@ -14,8 +14,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot import agent_desk, handoff, rasa_api, refund_ladder
-from bot.models import HandoffTicket
+from bot import agent_desk, refund_ladder
 from bot.settings import Settings, get_settings
 from bot.store import Store, get_store
 
@@ -37,41 +36,41 @@ def _list(store: Store, settings: Settings, out: TextIO) -> int:
 
 
 def _show(store: Store, ticket_id: int, settings: Settings, out: TextIO) -> int:
-    with store.session() as s:
-        ticket = s.get(HandoffTicket, ticket_id)
-        if ticket is None:
-            print(f"No ticket #{ticket_id}.", file=out)
-            return 1
-        print(f"Ticket #{ticket.id} [{ticket.status}] {ticket.reason}, opened {ticket.created_at:%Y-%m-%d %H:%M}", file=out)
-        print(f"Conversation: {ticket.conversation_id} ({ticket.channel})", file=out)
-        if ticket.customer is not None:
-            print(f"Customer: {ticket.customer.name} <{ticket.customer.email}>", file=out)
-        if ticket.order is not None:
-            print(f"Order: {ticket.order.number} ({ticket.order.status}), paid {ticket.order.total_paid:.2f}", file=out)
-        if ticket.refund is not None:
-            r = ticket.refund
-            print(f"Refund #{r.id}: {r.amount:.2f} {r.status}, needs {r.required_level} ({r.reason})", file=out)
-        elif ticket.amount is not None:
-            print(f"Amount: {ticket.amount:.2f}", file=out)
-        if ticket.resolved_at is not None:
-            print(f"Resolved {ticket.resolved_at:%Y-%m-%d %H:%M} by {ticket.assigned_to}", file=out)
-        print("", file=out)
-        print("Summary:", file=out)
-        print(f"  {ticket.summary or '-'}", file=out)
-        print("", file=out)
-        print("Conversation before the handoff:", file=out)
-        for message in handoff.transcript_of(ticket):
-            print(f"  {message.get('who', '?')}: {message.get('text', '')}", file=out)
-        conversation_id, still_open = ticket.conversation_id, ticket.open_marker == 1
+    t = agent_desk.ticket_detail(store, ticket_id, settings)
+    if t is None:
+        print(f"No ticket #{ticket_id}.", file=out)
+        return 1
+    print(f"Ticket #{t.ticket_id} [{t.status}] {t.reason}, opened {t.created_at:%Y-%m-%d %H:%M}", file=out)
+    print(f"Conversation: {t.conversation_id} ({t.channel})", file=out)
+    if t.customer is not None:
+        print(f"Customer: {t.customer['name']} <{t.customer['email']}>", file=out)
+    if t.order is not None:
+        print(f"Order: {t.order['number']} ({t.order['status']}), paid {t.order['total']:.2f}", file=out)
+    if t.refund is not None:
+        r = t.refund
+        print(f"Refund #{r['id']}: {r['amount']:.2f} {r['status']}, needs {r['required_level']} ({r['reason']})",
+              file=out)
+    elif t.amount is not None:
+        print(f"Amount: {t.amount:.2f}", file=out)
+    if t.resolved_at is not None:
+        print(f"Resolved {t.resolved_at:%Y-%m-%d %H:%M} by {t.assigned_to}", file=out)
+    print("", file=out)
+    print("Summary:", file=out)
+    print(f"  {t.summary or '-'}", file=out)
+    print("", file=out)
+    print("Conversation before the handoff:", file=out)
+    for message in t.snapshot:
+        print(f"  {message.get('who', '?')}: {message.get('text', '')}", file=out)
     # While the ticket is open, what follows Rasa's pause event is what the shopper wrote to us.
-    since = rasa_api.read_transcript(store, conversation_id, after_pause=True) if still_open else []
     print("", file=out)
     print("Since the handoff:", file=out)
-    if not since:
-        print("  (nothing yet)" if still_open else "  (ticket closed)", file=out)
-    for message in since:
+    if not t.since_handoff:
+        print("  (nothing yet)" if t.is_open else "  (ticket closed)", file=out)
+    for message in t.since_handoff:
         stamp = f"{message['at']:%H:%M} " if message['at'] else ""
         print(f"  {stamp}{message['who']}: {message['text']}", file=out)
+    for notice in t.undelivered:
+        print(f"Not told to the shopper yet: {notice['kind']} ({notice['actor']})", file=out)
     return 0
 
 

@@ -69,15 +69,26 @@ def _events_path(conversation_id: str) -> str:
 
 def execute_action(
     conversation_id: str, action: str, rasa_url: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
-) -> None:
+) -> bool:
     """Has Rasa run `action` in the conversation, its messages going to the shopper's channel.
 
     Works while the conversation is paused for an agent: Rasa's execute endpoint runs the
     action without asking whether the tracker is paused (rasa/core/processor.py
-    execute_action), and the pause stays. Raises RasaUnavailable like resume_conversation.
+    execute_action). But if the shopper's last message is older than the domain's
+    session_expiration_time, Rasa first starts a new session, which un-pauses it; the return
+    value says whether the conversation is still paused afterwards.
+    Raises RasaUnavailable like resume_conversation.
     """
     path = f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/execute"
-    _post(path, {"name": action}, {"output_channel": "latest"}, rasa_url, timeout)
+    answer = _post(path, {"name": action}, {"output_channel": "latest"}, rasa_url, timeout)
+    return bool(((answer or {}).get("tracker") or {}).get("paused"))
+
+
+def pause_conversation(
+    conversation_id: str, rasa_url: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> None:
+    """Keeps the bot quiet in the conversation again (a person still has it)."""
+    _post(_events_path(conversation_id), [{"event": "pause"}], {}, rasa_url, timeout)
 
 
 def resume_conversation(

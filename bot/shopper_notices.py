@@ -6,7 +6,8 @@ in the conversation (`POST /conversations/{id}/execute?output_channel=latest`; R
 executed action even while the conversation is paused for the agent). That action takes the
 conversation's undelivered notices from here, says them with the responses in domain.yml and
 stamps them delivered. A notice still undelivered afterwards (Rasa or the action server down)
-stays in the table: the ticket shows it and the agent can send it again.
+stays in the table: the ticket shows it and the agent can send it again. While the ticket is
+open the conversation stays paused, even when Rasa started a new session to run the action.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import rasa_api
+from bot import handoff, rasa_api
 from bot.models import HandoffTicket, Refund, ShopperNotice
 from bot.store import Store
 
@@ -107,7 +108,11 @@ def undelivered_for_ticket(session: Session, ticket_id: int) -> list[ShopperNoti
 def deliver(store: Store, conversation_id: str, rasa_url: str | None = None) -> Delivery:
     """Asks Rasa to say the conversation's undelivered notices; delivered only if none is left unsaid."""
     try:
-        rasa_api.execute_action(conversation_id, TELL_ACTION, rasa_url=rasa_url)
+        still_paused = rasa_api.execute_action(conversation_id, TELL_ACTION, rasa_url=rasa_url)
+        with store.session() as s:
+            with_agent = handoff.open_ticket_for(s, conversation_id) is not None
+        if with_agent and not still_paused:
+            rasa_api.pause_conversation(conversation_id, rasa_url=rasa_url)
     except rasa_api.RasaUnavailable as exc:
         return Delivery(False, str(exc))
     with store.session() as s:

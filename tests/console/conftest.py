@@ -154,6 +154,7 @@ def fake_rasa(store, domain, monkeypatch):
         url: str = ""
         calls: list = field(default_factory=list)  # (path, query, body)
         said: list = field(default_factory=list)  # (conversation id, response name, values)
+        paused_after_execute: bool = True  # False: as when Rasa started a new session first
 
     recorder = Recorder()
 
@@ -170,10 +171,11 @@ def fake_rasa(store, domain, monkeypatch):
                 for message in dispatcher.messages:
                     values = {k: v for k, v in message.items() if k not in ("response", "text")}
                     recorder.said.append((conversation, message["response"], values))
+            answer = {"tracker": {"paused": recorder.paused_after_execute}} if url.path.endswith("/execute") else {}
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
-            self.wfile.write(b"{}")
+            self.wfile.write(json.dumps(answer).encode())
 
         def log_message(self, *args):
             pass

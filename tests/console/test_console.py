@@ -224,6 +224,22 @@ def test_a_decision_survives_a_rasa_that_is_down_and_can_be_sent_again(
         assert s.execute(select(ShopperNotice.delivered_at)).scalar_one() is not None
 
 
+def test_telling_the_shopper_keeps_the_conversation_paused_while_the_agent_has_it(
+    store, settings, accounts, client, fake_rasa, conversation_id
+):
+    """A shopper silent for longer than the session expiry gets a new session when Rasa runs the
+    action, and a new session is not paused: the console pauses it again."""
+    ticket_id = refund_ticket(store, settings, conversation_id, Decimal("120.00"))
+    fake_rasa.paused_after_execute = False
+    client.log_in("dana")
+
+    client.act(ticket_id, "approve")
+
+    assert [(path.rsplit("/", 1)[-1], body) for path, _, body in fake_rasa.calls] == [
+        ("execute", {"name": "action_tell_agent_decision"}), ("events", [{"event": "pause"}]),
+    ]
+
+
 def test_a_reply_goes_to_the_shoppers_channel_through_rasa(store, settings, accounts, client, fake_rasa, conversation_id):
     ticket, _ = handoff.open_ticket(store, conversation_id, "socketio", "asked_for_human", [], "wants a person",
                                     settings=settings)
