@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
+import secrets
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +25,7 @@ from bot.settings import Settings, get_settings
 from bot.store import Store, get_store
 
 COOKIE = "tinsel_console"
+LOGIN_COOKIE = "tinsel_console_login"
 TEMPLATES = Path(__file__).parent / "templates"
 ACTIONS = ("claim", "reply", "approve", "deny", "forward", "resolve", "send-again")
 _STATUS_FOR = {"not_found": 404, "empty": 400, "too_long": 400, "no_note": 400, "no_refund": 409}
@@ -97,26 +100,41 @@ def create_app(store: Store | None = None, settings: Settings | None = None, nam
         for header, value in SECURITY_HEADERS.items():
             resp.headers.setdefault(header, value)
 
+    def set_cookie(resp: response.HTTPResponse, name: str, value: str, path: str, seconds: int) -> None:
+        resp.cookies[name] = value
+        cookie = resp.cookies[name]
+        cookie["httponly"] = True
+        cookie["samesite"] = "Strict"
+        cookie["path"] = path
+        cookie["max-age"] = seconds
+
+    def login_page(status: int = 200, username: str = "", error: str | None = None) -> response.HTTPResponse:
+        """The login form, with a fresh token that must come back in the cookie and the form
+        alike (no session yet to hang a CSRF token on)."""
+        token = secrets.token_urlsafe(32)
+        resp = page("login.html", status, username=username, error=error, login_token=token)
+        set_cookie(resp, LOGIN_COOKIE, token, "/login", 3600)
+        return resp
+
     @app.get("/login")
     async def login_form(request: Request):
         if await current_agent(request) is not None:
             return response.redirect("/", status=303)
-        return page("login.html", username="", error=None)
+        return login_page()
 
     @app.post("/login")
     async def login(request: Request):
         username = (request.form.get("username") or "").strip()
+        expected = request.cookies.get(LOGIN_COOKIE) or ""
+        submitted = request.form.get("login_token") or ""
+        if not expected or not hmac.compare_digest(expected.encode(), submitted.encode()):
+            return login_page(403, username, "The login form expired; please log in again.")
         password = request.form.get("password") or ""
         session = await blocking(agents.log_in, store, username, password, settings)
         if session is None:
-            return page("login.html", 401, username=username, error="Wrong username or password.")
+            return login_page(401, username, "Wrong username or password.")
         resp = response.redirect("/", status=303)
-        resp.cookies[COOKIE] = session.token
-        cookie = resp.cookies[COOKIE]
-        cookie["httponly"] = True
-        cookie["samesite"] = "Strict"
-        cookie["path"] = "/"
-        cookie["max-age"] = settings.console_session_minutes * 60
+        set_cookie(resp, COOKIE, session.token, "/", settings.console_session_minutes * 60)
         return resp
 
     @app.post("/logout")

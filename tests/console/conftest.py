@@ -128,7 +128,9 @@ class Client:
         return self._open(path, data or {})
 
     def log_in(self, username: str, password: str = PASSWORD) -> Page:
-        return self.post("/login", {"username": username, "password": password})
+        """Opens the login page and submits its form."""
+        token = re.search(r'name="login_token" value="([^"]+)"', self.get("/login").body).group(1)
+        return self.post("/login", {"username": username, "password": password, "login_token": html.unescape(token)})
 
     def act(self, ticket_id: int, action: str, **fields) -> Page:
         """Posts one of the ticket page's forms, with the CSRF token the page carries."""

@@ -69,6 +69,28 @@ def test_a_wrong_password_is_refused_and_audited(store, accounts, client):
     assert ("dana", audit.CONSOLE_LOGIN_FAILED) in actions_logged(store)
 
 
+def test_a_login_post_without_the_login_forms_token_is_refused(store, accounts, client):
+    page = client.post("/login", {"username": "dana", "password": PASSWORD})
+    assert page.status == 403
+    assert client.get("/").status == 303
+    assert actions_logged(store, action=audit.CONSOLE_LOGIN) == []
+
+
+def test_a_reply_rasa_cannot_take_is_saved_and_the_page_says_so(
+    store, settings, accounts, dead_rasa_url, conversation_id
+):
+    ticket, _ = handoff.open_ticket(store, conversation_id, "socketio", "asked_for_human", [], "", settings=settings)
+    down = start_console(store, settings, dead_rasa_url)
+    try:
+        client = Client(down.url)
+        client.log_in("dana")
+        page = client.act(ticket.id, "reply", text="On it!")
+    finally:
+        down.stop()
+    assert "could not be delivered" in page.text()
+    assert ("dana", audit.AGENT_REPLIED) in actions_logged(store, ticket_id=ticket.id)
+
+
 def test_the_database_keeps_only_a_hash_of_the_session_token(store, accounts, client):
     client.log_in("dana")
     token = client.cookies["tinsel_console"]
