@@ -5,12 +5,9 @@ database and limits from settings; button presses are sent as their payloads."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -250,74 +247,20 @@ def test_refund_status_gives_amount_and_date(assistant, demo_store, picks):
 # ------------------------------------------------------------------ pause and resume over HTTP
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RasaServer:
-    """`rasa run --enable-api` on the trained model, keeping conversations in the store's own
-    database (SQL tracker store), as `make run` does."""
-
-    def __init__(self, model: Path, database_file: Path, action_url: str, workdir: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        endpoints = workdir / "endpoints.yml"
-        endpoints.write_text(
-            f"action_endpoint:\n  url: {action_url}\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {database_file}\n"
-        )
-        self._log = open(workdir / "rasa.log", "w")
-        root = Path(__file__).resolve().parent.parent
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "rasa"), "run", "--model", str(model), "--enable-api",
-             "--port", str(self.port), "--endpoints", str(endpoints), "--credentials", str(root / "credentials.yml")],
-            cwd=root, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"rasa run exited; see {self._log.name}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/status", timeout=2) as r:
-                    if json.loads(r.read()).get("model_id"):
-                        return
-            except OSError:
-                pass
-            time.sleep(1)
-        raise RuntimeError("rasa run did not load the model")
-
-    def say(self, sender: str, text: str) -> str:
-        request = urllib.request.Request(
-            f"{self.url}/webhooks/rest/webhook", data=json.dumps({"sender": sender, "message": text}).encode(),
-            headers={"Content-Type": "application/json"}, method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=120) as r:
-            return "\n".join(m.get("text", "") for m in json.loads(r.read()) if m.get("text"))
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self._log.close()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A second, separately seeded demo store behind a real Rasa server and action server."""
     from bot.seed import build_demo_store
     from bot.store import Store
-    from tests.assistant import MODEL, ActionServer
+    from tests.servers import ROOT, ActionServer, RasaServer
 
     workdir = tmp_path_factory.mktemp("served")
-    database_file = workdir / "served-store.db"
-    store = Store(f"sqlite:///{database_file}")
+    store = Store(f"sqlite:///{workdir / 'served-store.db'}")
     store.create_schema()
     build_demo_store(store, load_settings())
     actions = ActionServer(store.url, workdir / "actions.log")
-    rasa = RasaServer(MODEL, database_file, actions.url, workdir)
+    rasa = RasaServer(database_url=store.url, action_server_url=actions.url,
+                      credentials=ROOT / "credentials.yml", log_path=workdir / "rasa.log")
     yield store, rasa
     rasa.stop()
     actions.stop()

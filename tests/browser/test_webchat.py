@@ -2,25 +2,14 @@
 rasa-webchat widget, Rasa's socket.io channel, the action server and the demo store."""
 from __future__ import annotations
 
-import json
-import urllib.parse
-import urllib.request
-
-import pytest
-import yaml
 from sqlalchemy import select
 
 from bot.models import Order
 from tests.browser.conftest import PHONE
-from tests.servers import ROOT
+from tests.replies import response_texts, user_texts
 
 BOT_MESSAGES = ".rw-from-response .rw-message-text"
 REPLY_SECONDS = 60
-
-
-def greetings() -> list[str]:
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
-    return [variant["text"] for variant in domain["responses"]["utter_greet"]]
 
 
 def shipped_order(store) -> tuple[str, str, str]:
@@ -66,13 +55,6 @@ class WebChat:
         return self.page.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
 
 
-def user_texts(rasa_url: str, conversation_id: str) -> list[str]:
-    url = f"{rasa_url}/conversations/{urllib.parse.quote(conversation_id)}/tracker"
-    with urllib.request.urlopen(url, timeout=30) as response:
-        events = json.loads(response.read())["events"]
-    return [e.get("text") for e in events if e["event"] == "user"]
-
-
 def in_view(box: dict | None, width: int, height: int) -> bool:
     return bool(box) and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width \
         and box["y"] + box["height"] <= height
@@ -82,7 +64,7 @@ def test_a_shopper_tracks_an_order_and_a_reload_keeps_the_conversation(running_s
     number, email, tracking_number = shipped_order(running_stack.store)
     chat = WebChat(page, running_stack.webchat_url)
 
-    assert chat.open() in greetings()
+    assert chat.open() in response_texts("utter_greet")
     assert "order number" in chat.say("where is my order?", expect="order number").lower()
     assert "email" in chat.say(number, expect=number).lower()
     answer = chat.say(email, expect=tracking_number)

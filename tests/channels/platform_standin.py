@@ -1,0 +1,110 @@
+"""A local stand-in for the parts of Slack's Web API and Telegram's Bot API that Rasa's
+connectors call, so the tests see exactly what the assistant would have sent to the platform.
+
+Slack:    POST <base>/slack/api/chat.postMessage   (JSON or form, Bearer token)
+Telegram: POST <base>/telegram/bot<token>/getMe | setWebhook | sendMessage   (form or JSON)
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Call:
+    platform: str
+    method: str
+    params: dict
+    token: str
+
+
+@dataclass
+class PlatformStandIn:
+    telegram_bot_name: str
+    calls: list[Call] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.slack_api_url = f"{self.base_url}/slack/api/"
+        self.telegram_api_url = f"{self.base_url}/telegram"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def calls_to(self, platform: str, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.platform == platform and c.method == method]
+
+    def wait_for(self, platform: str, method: str, seconds: float = 90, **params) -> list[Call]:
+        """The calls of `method` whose params include `params`, once there is at least one."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            matching = [c for c in self.calls_to(platform, method)
+                        if all(str(c.params.get(k)) == str(v) for k, v in params.items())]
+            if matching:
+                return matching
+            time.sleep(0.2)
+        raise AssertionError(f"no {platform} {method} with {params} within {seconds:.0f}s; calls: {self.calls}")
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def _answer(self, call: Call) -> dict:
+        if call.platform == "slack" and call.method == "chat.postMessage":
+            return {"ok": True, "channel": call.params.get("channel"), "ts": f"{time.time():.6f}"}
+        if call.platform == "telegram" and call.method == "getMe":
+            return {"ok": True, "result": {"id": int(call.token.split(":")[0]), "is_bot": True,
+                                           "first_name": "Tinsel", "username": self.telegram_bot_name}}
+        if call.platform == "telegram" and call.method == "setWebhook":
+            return {"ok": True, "result": True, "description": "Webhook was set"}
+        if call.platform == "telegram" and call.method == "sendMessage":
+            return {"ok": True, "result": {
+                "message_id": len(self.calls), "date": int(time.time()),
+                "chat": {"id": int(call.params["chat_id"]), "type": "private"}, "text": call.params.get("text")}}
+        return {"ok": False, "error": "unknown_method", "description": f"{call.method} is not stood in for"}
+
+    def _handler(self):
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params = json.loads(body or "{}")
+                else:
+                    params = {k: v[0] for k, v in urllib.parse.parse_qs(body).items()}
+                path = urllib.parse.urlparse(self.path).path
+                slack = re.fullmatch(r"/slack/api/([\w.]+)", path)
+                telegram = re.fullmatch(r"/telegram/bot([^/]+)/(\w+)", path)
+                if slack:
+                    token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                    call = Call("slack", slack.group(1), params, token)
+                elif telegram:
+                    call = Call("telegram", telegram.group(2), params, telegram.group(1))
+                else:
+                    self.send_error(404)
+                    return
+                standin._record(call)
+                answer = json.dumps(standin._answer(call)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_GET = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        return Handler

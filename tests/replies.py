@@ -1,0 +1,24 @@
+"""What the assistant's replies look like, read from domain.yml (never copied), and what Rasa
+stored for a conversation."""
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+
+import yaml
+
+from tests.servers import ROOT
+
+
+def response_texts(name: str) -> list[str]:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    return [variant["text"] for variant in domain["responses"][name]]
+
+
+def user_texts(rasa_url: str, conversation_id: str) -> list[str]:
+    """What the shopper said in the conversation, from Rasa's tracker."""
+    url = f"{rasa_url}/conversations/{urllib.parse.quote(str(conversation_id))}/tracker"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        events = json.loads(response.read())["events"] or []
+    return [e.get("text") for e in events if e["event"] == "user"]
