@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import channel, conversation_id, settings, store, transcript
@@ -109,3 +109,25 @@ class ActionClarify(Action):
                             "payload": "/human_handoff"})
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         return []
+
+
+class ActionSessionStart(Action):
+    """Rasa's session start, plus: a conversation with an open ticket stays paused.
+
+    A new session begins after `session_expiration_time` of silence, and the pause event of
+    the old session is not part of the new one, so without this a shopper who came back after
+    two hours would get the bot again while an agent still has their ticket.
+    """
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
+        events = [SessionStarted()]
+        if domain.get("session_config", {}).get("carry_over_slots_to_new_session", True):
+            events += [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
+        events.append(ActionExecuted("action_listen"))
+        with store().session() as s:
+            if handoff.open_ticket_for(s, conversation_id(tracker)) is not None:
+                events.append(ConversationPaused())
+        return events

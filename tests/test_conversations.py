@@ -88,6 +88,20 @@ def test_asking_for_a_person_opens_one_ticket_and_the_bot_goes_quiet(assistant, 
         assert handoff.open_ticket_for(s, chat.sender_id) is not None
 
 
+def test_coming_back_hours_later_to_an_open_ticket_still_waits_for_the_agent(assistant, demo_store, monkeypatch):
+    import time
+
+    import rasa.core.processor
+
+    chat = assistant.new_conversation()
+    assert "ticket #" in chat.say("I want to speak to a real person please")
+    expiry_minutes = assistant.agent.domain.session_config.session_expiration_time
+    later = time.time() + (expiry_minutes + 60) * 60
+    monkeypatch.setattr(rasa.core.processor.time, "time", lambda: later)
+    assert chat.say("hello?? is anyone there") == ""
+    assert chat.tracker().is_paused()
+
+
 @pytest.mark.parametrize("message", ["   ", "🎄🎄🎄", "x" * 5000, "asdfghjkl qwerty", "?"])
 def test_odd_messages_get_an_answer(assistant, message):
     chat = assistant.new_conversation()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from actions.handoff import ActionClarify, ActionHandoff
-from bot import orders
+from actions.handoff import ActionClarify, ActionHandoff, ActionSessionStart
+from bot import handoff, orders
 from bot.models import HandoffTicket
 from tests.actions.conftest import make_tracker, response_names, run_action
 from tests.factories import make_customer, make_order, make_product
@@ -93,3 +93,29 @@ def test_a_miss_after_an_understood_message_is_only_the_first(action_store, doma
                              earlier=[fallback_turn("hmm"), understood_turn("where is my order", "track_order")])
     events, messages = run_action(ActionClarify(), tracker, domain)
     assert events == [] and response_names(messages) == ["utter_clarify"]
+
+
+# --- a new session while an agent has the conversation -----------------------------------------
+
+
+def session_start(conversation_id, domain, slots=None):
+    return run_action(ActionSessionStart(), make_tracker(conversation_id, slots=slots), domain)
+
+
+def test_a_new_session_keeps_the_bot_silent_while_the_ticket_is_open(action_store, domain, conversation_id, dead_rasa_url):
+    ticket, _ = handoff.open_ticket(action_store, conversation_id, "socketio", "asked_for_human", [], "help")
+    events, messages = session_start(conversation_id, domain, slots={"order_number": "104776"})
+    assert messages == []
+    assert [e["event"] for e in events] == ["session_started", "slot", "action", "pause"]
+    assert events[1]["name"] == "order_number" and events[1]["value"] == "104776"
+
+    handoff.resolve(action_store, ticket.id, actor="dana", rasa_url=dead_rasa_url)
+    events, _ = session_start(conversation_id, domain)
+    assert [e["event"] for e in events] == ["session_started", "action"]
+    assert events[-1]["name"] == "action_listen"
+
+
+def test_another_conversations_ticket_does_not_pause_this_one(action_store, domain, conversation_id):
+    handoff.open_ticket(action_store, "someone-else", "socketio", "asked_for_human", [], "help")
+    events, _ = session_start(conversation_id, domain)
+    assert PAUSED not in events
