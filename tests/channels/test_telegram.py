@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import urllib.request
 
 from tests.channels.webhooks import post
 from tests.replies import response_texts, user_texts
@@ -30,7 +31,7 @@ def post_update(rasa_url: str, update: dict, secret: str | None) -> tuple[int, s
 
 
 def test_the_webhook_is_registered_with_its_secret_at_start(channel_stack):
-    [registration] = channel_stack.platforms.calls_to("telegram", "setWebhook")
+    registration = channel_stack.platforms.calls_to("telegram", "setWebhook")[0]
     assert registration.params["url"] == channel_stack.env["TELEGRAM_WEBHOOK_URL"]
     assert registration.params["secret_token"] == channel_stack.telegram_secret
     assert registration.token == channel_stack.env["TELEGRAM_ACCESS_TOKEN"]
@@ -64,3 +65,15 @@ def test_an_update_with_a_wrong_or_no_secret_is_refused_and_gets_no_reply(channe
     assert wrong_chat not in sent_to and missing_chat not in sent_to
     assert user_texts(channel_stack.rasa.url, wrong_chat) == []
     assert user_texts(channel_stack.rasa.url, missing_chat) == []
+
+
+def test_registering_again_through_rasas_set_webhook_route_keeps_the_secret(channel_stack):
+    """Rasa's own route would register without a secret, switching Telegram's check off."""
+    before = len(channel_stack.platforms.calls_to("telegram", "setWebhook"))
+
+    with urllib.request.urlopen(f"{channel_stack.rasa.url}/webhooks/telegram/set_webhook", timeout=60) as response:
+        assert response.status == 200
+
+    registrations = channel_stack.platforms.calls_to("telegram", "setWebhook")
+    assert len(registrations) == before + 1
+    assert registrations[-1].params["secret_token"] == channel_stack.telegram_secret
