@@ -28,19 +28,20 @@ class WidgetMissing(RuntimeError):
 
 
 def page_html(settings: Settings) -> str:
-    """The page with the widget's settings filled in (as JSON that cannot close the script)."""
+    """The page with the widget's settings filled in (as JSON with no `<`, so no setting can
+    end the script element)."""
     widget = {"socketUrl": settings.rasa_url.rstrip("/"), "title": settings.store_name}
     return Template(PAGE_TEMPLATE.read_text()).substitute(
         store_name=html.escape(settings.store_name),
-        widget_config=json.dumps(widget).replace("</", "<\\/"),
+        widget_config=json.dumps(widget).replace("<", "\\u003c"),
     )
 
 
 def create_app(settings: Settings, name: str = "tinsel_webchat") -> Sanic:
     if not WIDGET_BUNDLE.is_file():
         raise WidgetMissing(
-            f"The web chat widget is not installed ({WIDGET_BUNDLE.relative_to(PROJECT_ROOT)} is "
-            "missing). Run `make widget` (npm ci) first."
+            f"The web chat widget is not installed ({WIDGET_BUNDLE} is missing). "
+            "Run `make widget` (npm ci) first."
         )
     app = Sanic(name)
     page = page_html(settings)
