@@ -51,7 +51,11 @@ BITEXT_TO_TINSEL: dict[str, str] = {
     "get_refund": "request_refund",
     "track_refund": "refund_status",
     "check_refund_policy": "faq/return_policy",
-    # CONTACT: asking for a person or for how to reach the support team.
+    # CONTACT: asking for a person or for how to reach the support team. About half of
+    # contact_customer_service asks WHEN the team can be reached ("what hours can I call
+    # customer service?"): that is answered by faq/holiday_hours (data/nlu/faq.yml: "when is
+    # customer service available", "what hours is your helpline open"), not by handing the
+    # shopper to an agent, so bitext_intent() below decides per message.
     "contact_human_agent": "human_handoff",
     "contact_customer_service": "human_handoff",
     # PAYMENT. Which methods we take is an FAQ. Bitext's payment_issue is a payment failing at
@@ -116,6 +120,9 @@ _OWN_SHIPMENT = re.compile(
 _PLACE = re.compile(r"\b(?:to|from|frolm)\s+[A-Z]")
 
 
+_SUPPORT_HOURS = re.compile(r"\bhours?\b|\bwhat time\b|\bavailable\b", re.IGNORECASE)
+
+
 def delivery_intent(label: str, text: str) -> str:
     """Tinsel intent of one Bitext DELIVERY message (see the DELIVERY comment above)."""
     if label == "delivery_period":
@@ -124,6 +131,15 @@ def delivery_intent(label: str, text: str) -> str:
         return "track_order"
     if label == "delivery_options":
         return "faq/international_shipping" if _PLACE.search(text) else "faq/shipping_deadline"
+    return BITEXT_TO_TINSEL[label]
+
+
+def bitext_intent(label: str, text: str) -> str:
+    """Tinsel intent of one Bitext message: by label, or per message for DELIVERY and CONTACT."""
+    if label.startswith("delivery_"):
+        return delivery_intent(label, text)
+    if label == "contact_customer_service" and _SUPPORT_HOURS.search(text):
+        return "faq/holiday_hours"
     return BITEXT_TO_TINSEL[label]
 
 
@@ -247,7 +263,7 @@ def load_bitext(root: Path | None = None) -> list[Example]:
     return [
         Example(
             source="bitext", text=r["instruction"], label=r["intent"],
-            intent=delivery_intent(r["intent"], r["instruction"]), domain=r["category"],
+            intent=bitext_intent(r["intent"], r["instruction"]), domain=r["category"],
             entity_type=r["entity_type"], entity_value=r["entity_value"],
         )
         for r in rows
