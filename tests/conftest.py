@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -121,3 +123,51 @@ def assistant(demo_store, tmp_path_factory):
     yield bot
     bot.close()
     server.stop()
+
+
+# --- the whole stack as `make run` starts it ---------------------------------------------------
+
+
+@dataclass
+class RunningStack:
+    """A seeded SQLite demo store, a real action server, a real Rasa server (--enable-api,
+    REST + socket.io from credentials.yml, tracker store in the same database) and the web chat
+    page served against it."""
+
+    rasa_url: str
+    database_url: str
+    store: Store
+    webchat_url: str
+    action_server_url: str
+    rasa: "RasaServer"
+    workdir: Path
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory):
+    from bot.seed import build_demo_store
+    from tests.servers import MODEL, ROOT, ActionServer, RasaServer, WebchatServer
+
+    if not MODEL.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{MODEL} is missing under CI: `make test` trains it first")
+        pytest.skip(f"{MODEL} not trained yet (make train)")
+    workdir = tmp_path_factory.mktemp("stack")
+    store = Store(f"sqlite:///{workdir / 'demo-store.db'}")
+    store.create_schema()
+    build_demo_store(store, load_settings())
+    servers = []
+    try:
+        actions = ActionServer(store.url, workdir / "actions.log")
+        servers.append(actions)
+        rasa = RasaServer(database_url=store.url, action_server_url=actions.url,
+                          credentials=ROOT / "credentials.yml", log_path=workdir / "rasa.log")
+        servers.append(rasa)
+        webchat = WebchatServer(rasa.url, workdir / "webchat.log")
+        servers.append(webchat)
+        yield RunningStack(rasa_url=rasa.url, database_url=store.url, store=store, webchat_url=webchat.url,
+                           action_server_url=actions.url, rasa=rasa, workdir=workdir)
+    finally:
+        for server in reversed(servers):
+            server.stop()
+        store.dispose()

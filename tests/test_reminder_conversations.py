@@ -2,9 +2,16 @@
 spoken into the same conversation when the runner fires them at the sale's first morning."""
 from __future__ import annotations
 
+import dataclasses
+import json
+import urllib.parse
+import urllib.request
+import uuid
+
 import pytest
 
 from bot import holiday_calendar, reminders
+from bot.reminders_cli import send_through_rasa
 from bot.settings import load_settings
 
 pytestmark = pytest.mark.usefixtures("assistant")
@@ -52,3 +59,28 @@ def test_a_reminder_typed_by_the_shopper_says_nothing_about_a_sale(assistant):
     chat = assistant.new_conversation()
     answer = chat.say('/EXTERNAL_sale_reminder{"reminder_id": "1"}')
     assert "sale is on now" not in answer
+
+
+def bot_messages(rasa_url: str, sender: str) -> list[str]:
+    path = f"{rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker"
+    with urllib.request.urlopen(path, timeout=30) as r:
+        return [e["text"] for e in json.loads(r.read())["events"] if e["event"] == "bot" and e.get("text")]
+
+
+def test_the_runner_fires_the_reminder_through_a_running_rasa_server(running_stack):
+    """What `make run` does: REST conversation, reminder runner, Rasa's trigger_intent API."""
+    config = dataclasses.replace(load_settings(), rasa_url=running_stack.rasa_url)
+    if holiday_calendar.holiday_sale(config.today(), config).status == "on":
+        pytest.skip("the sale is on today: there is nothing to be reminded of")
+    sender = f"live-{uuid.uuid4().hex[:10]}"
+    answer = running_stack.rasa.say(sender, "please remind me when your black friday sale starts")
+    assert "I'll send you a message in this chat" in answer
+    [stored] = reminder_of(running_stack.store, sender)
+
+    early = reminders.deliver_due(running_stack.store, send_through_rasa(config), now=stored.due_at.replace(hour=8),
+                                  settings=config)
+    assert stored.id not in early.sent
+    report = reminders.deliver_due(running_stack.store, send_through_rasa(config), now=stored.due_at, settings=config)
+    assert stored.id in report.sent
+    assert "the holiday sale is on now" in bot_messages(running_stack.rasa_url, sender)[-1]
+    assert reminder_of(running_stack.store, sender) == []

@@ -6,21 +6,14 @@ Fixtures:
   laptop (`apt-get install chromium`) and fails it under CI=true.
 - `page`: a fresh browser context (empty local storage) at a desktop size, per test;
   `new_page(**context_options)` opens more, e.g. a phone-sized one.
-- `running_stack`: a seeded SQLite demo store, a real action server, a real Rasa server
-  (--enable-api, REST + socket.io from credentials.yml, tracker store in the same database) and
-  the web chat page served against it; see `RunningStack`.
+- `running_stack` (tests/conftest.py): the whole stack the pages talk to.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from bot.settings import load_settings
-from bot.store import Store
-from tests.servers import MODEL, ROOT, ActionServer, RasaServer, WebchatServer
 
 CHROMIUM = Path(os.environ.get("TINSEL_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -68,41 +61,3 @@ def new_page(browser):
 @pytest.fixture
 def page(new_page):
     return new_page()
-
-
-@dataclass
-class RunningStack:
-    rasa_url: str
-    database_url: str
-    store: Store
-    webchat_url: str
-    action_server_url: str
-    rasa: RasaServer
-    workdir: Path
-
-
-@pytest.fixture(scope="session")
-def running_stack(tmp_path_factory):
-    from bot.seed import build_demo_store
-
-    if not MODEL.exists():
-        _missing(f"{MODEL} not trained yet (make train)")
-    workdir = tmp_path_factory.mktemp("stack")
-    store = Store(f"sqlite:///{workdir / 'demo-store.db'}")
-    store.create_schema()
-    build_demo_store(store, load_settings())
-    servers = []
-    try:
-        actions = ActionServer(store.url, workdir / "actions.log")
-        servers.append(actions)
-        rasa = RasaServer(database_url=store.url, action_server_url=actions.url,
-                          credentials=ROOT / "credentials.yml", log_path=workdir / "rasa.log")
-        servers.append(rasa)
-        webchat = WebchatServer(rasa.url, workdir / "webchat.log")
-        servers.append(webchat)
-        yield RunningStack(rasa_url=rasa.url, database_url=store.url, store=store, webchat_url=webchat.url,
-                           action_server_url=actions.url, rasa=rasa, workdir=workdir)
-    finally:
-        for server in reversed(servers):
-            server.stop()
-        store.dispose()
