@@ -25,6 +25,9 @@ from bot.store import Store
 
 ROLES = ("agent", "supervisor")
 MIN_PASSWORD_LENGTH = 8
+# Guessing a password: this many wrong ones in a row lock the account for LOCKOUT.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _SCRYPT_LENGTH = 2**14, 8, 1, 32
 
@@ -167,14 +170,25 @@ def log_in(
     now = now or utc_now()
     username = username.strip().lower()[:80]
     with store.session() as s:
-        account = s.execute(select(AgentAccount).where(AgentAccount.username == username)).scalar_one_or_none()
+        account = s.execute(
+            select(AgentAccount).where(AgentAccount.username == username).with_for_update()
+        ).scalar_one_or_none()
         matches = verify_password(password, account.password_hash if account else _UNKNOWN_ACCOUNT_HASH)
-        if account is None or not matches or not account.active:
-            why = "unknown account" if account is None else ("inactive account" if matches else "wrong password")
+        locked = account is not None and account.locked_until is not None and account.locked_until > now
+        if account is None or not matches or not account.active or locked:
+            if account is None:
+                why = "unknown account"
+            elif locked:
+                why = f"locked until {account.locked_until:%H:%M} UTC after {MAX_FAILED_LOGINS} wrong passwords"
+            elif not matches:
+                why = _count_wrong_password(account, now)
+            else:
+                why = "inactive account"
             audit.record(
                 s, actor=username or "?", action=audit.CONSOLE_LOGIN_FAILED, at=settings.now(), detail=why
             )
             return None
+        account.failed_logins = 0
         token = secrets.token_urlsafe(32)
         session = AgentSession(
             account_id=account.id,
@@ -189,6 +203,15 @@ def log_in(
                      detail=f"console session {session.id}")
         agent = Agent(account.id, account.username, account.role, session.id, session.csrf_token)
         return Login(agent, token, session.expires_at)
+
+
+def _count_wrong_password(account: AgentAccount, now: dt.datetime) -> str:
+    account.failed_logins = (account.failed_logins or 0) + 1
+    if account.failed_logins < MAX_FAILED_LOGINS:
+        return "wrong password"
+    account.failed_logins = 0
+    account.locked_until = now + LOCKOUT
+    return f"wrong password; locked for {LOCKOUT.seconds // 60} minutes"
 
 
 def agent_for_token(store: Store, token: str | None, now: dt.datetime | None = None) -> Agent | None:

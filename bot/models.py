@@ -302,6 +302,8 @@ class AgentAccount(Base):
     password_hash = Column(String(255), nullable=False)  # bot.agents.hash_password
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False)
+    failed_logins = Column(Integer, nullable=False, default=0)  # in a row, since the last lock-out
+    locked_until = Column(DateTime)  # UTC; no login before then, even with the right password
 
 
 class AgentSession(Base):

@@ -267,3 +267,27 @@ def test_claiming_is_audited_and_a_colleagues_ticket_cannot_be_taken(store, sett
 
     assert (taken.ok, taken.kind) == (False, "taken") and "dana" in taken.message
     assert logged(store, ticket_id=ticket_id)[-1] == ("dana", audit.TICKET_CLAIMED)
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(store, settings):
+    account(store, settings)
+    start = agents.utc_now()
+    for attempt in range(agents.MAX_FAILED_LOGINS):
+        assert agents.log_in(store, "dana", f"guess number {attempt}", settings, now=start) is None
+    # Locked: even the right password is refused until the lock-out is over.
+    assert agents.log_in(store, "dana", PASSWORD, settings, now=start + agents.LOCKOUT / 2) is None
+    with store.session() as s:
+        assert s.execute(select(AgentSession)).first() is None
+        details = s.execute(select(AuditEntry.detail).where(AuditEntry.action == audit.CONSOLE_LOGIN_FAILED)).scalars().all()
+    assert "locked for" in details[agents.MAX_FAILED_LOGINS - 1] and details[-1].startswith("locked until")
+    assert agents.log_in(store, "dana", PASSWORD, settings, now=start + agents.LOCKOUT) is not None
+
+
+def test_a_good_login_forgives_earlier_typos(store, settings):
+    account(store, settings)
+    for _ in range(agents.MAX_FAILED_LOGINS - 1):
+        agents.log_in(store, "dana", "typo typo", settings)
+    assert agents.log_in(store, "dana", PASSWORD, settings) is not None
+    for _ in range(agents.MAX_FAILED_LOGINS - 1):
+        agents.log_in(store, "dana", "typo typo", settings)
+    assert agents.log_in(store, "dana", PASSWORD, settings) is not None
