@@ -19,15 +19,16 @@ from bench import nlu_eval
 MODEL = Path(os.environ.get("TINSEL_NLU_MODEL", nlu_eval.DEFAULT_MODEL))
 SAMPLE_SIZE = 150
 
-# Measured 2026-11-24 with models/tinsel.tar.gz on these samples: Bitext accuracy 0.56,
-# unrelated requests starting a store action 11.3 % (bench target 5 %: the ceiling only stops
-# it getting worse; lower it as the data improves), held-out accuracy 0.89, FAQ answers 1.00,
-# money recall 0.96. Order numbers and emails are plain regexes and must simply work.
-BITEXT_ACCURACY_FLOOR = 0.50
-OUT_OF_DOMAIN_STORE_ACTION_CEILING = 0.15
-HELDOUT_ACCURACY_FLOOR = 0.85
-HELDOUT_FAQ_ANSWER_FLOOR = 0.90
-ENTITY_RECALL_FLOOR = {"order_number": 0.95, "email": 0.95, "money": 0.85}
+# Measured 2026-12-01 with models/tinsel.tar.gz on these samples: Bitext accuracy 0.95,
+# unrelated requests starting a store action 2.7 % (4 of 150; bench target 5 %), held-out
+# accuracy 0.94, FAQ answers 1.00, money recall 0.96. Floors leave room for a retrain's
+# run-to-run spread (a few held-out messages). Order numbers and emails are plain regexes and
+# must simply work.
+BITEXT_ACCURACY_FLOOR = 0.92
+OUT_OF_DOMAIN_STORE_ACTION_CEILING = 0.06
+HELDOUT_ACCURACY_FLOOR = 0.91
+HELDOUT_FAQ_ANSWER_FLOOR = 0.95
+ENTITY_RECALL_FLOOR = {"order_number": 0.95, "email": 0.95, "money": 0.90}
 ORDER_NUMBER_PRECISION_FLOOR = 0.95
 
 
