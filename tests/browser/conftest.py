@@ -2,7 +2,7 @@
 Playwright, against the whole stack started as `make run` starts it.
 
 Fixtures:
-- `browser`: one headless Chromium for the session. Missing Chromium skips the test on a
+- `browser`: one headless Chromium for this package's tests. Missing Chromium skips the test on a
   laptop (`apt-get install chromium`) and fails it under CI=true.
 - `page`: a fresh browser context (empty local storage) at a desktop size, per test;
   `new_page(**context_options)` opens more, e.g. a phone-sized one.
@@ -30,7 +30,9 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API holds an asyncio loop running in this thread while it is
+# open, and the conversation tests after this package run loops of their own.
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         _missing(f"Chromium not found at {CHROMIUM}: sudo apt-get install chromium")
