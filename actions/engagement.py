@@ -99,6 +99,13 @@ class ActionScheduleSaleReminder(Action):
         return "action_schedule_sale_reminder"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
+        latest = tracker.latest_message or {}
+        if (latest.get("intent") or {}).get("name") == "ask_sale_reminder" and not reminders.asks_about_the_sale(
+            latest.get("text")
+        ):
+            # A personal reminder ("remind me to call mom"): not ours to keep, but ours is on offer.
+            dispatcher.utter_message(response="utter_reminders_only_for_sales")
+            return sale_reminder_offer(tracker, SALE_FAQ_RESPONSE)
         request = reminders.schedule_sale_reminder(store(), conversation_id(tracker), channel(tracker), settings())
         if request.status == "sale_on":
             dispatcher.utter_message(response="utter_sale_already_on", end_date=long_date(request.sale.end))

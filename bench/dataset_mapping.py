@@ -27,10 +27,11 @@ CLINC_DOMAINS_FILE = Path("clinc150") / "domains.json"
 
 # Intents that make the bot act on an order or the shopper's account with this store. An
 # unrelated message (banking, travel, ...) classified as one of these is the costly mistake:
-# the bot would ask for an order number or start a refund for something we never sold.
+# the bot would ask for an order number or start a refund for something we never sold. A sale
+# reminder counts too: it stores something for the shopper ("remind me to call mom" must not).
 STORE_ACTION_INTENTS = frozenset({
     "track_order", "cancel_order", "return_item", "exchange_item", "request_refund",
-    "refund_status", "report_problem", "loyalty_status", "gift_advice",
+    "refund_status", "report_problem", "loyalty_status", "gift_advice", "ask_sale_reminder",
 })
 
 # --- Bitext label -> Tinsel intent -----------------------------------------------------------

@@ -15,6 +15,7 @@ retried with a growing delay, then given up ("failed"). While a person has the c
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -37,6 +38,19 @@ RETRY_DELAYS_MINUTES = (1, 5, 15, 60, 240)
 STALE_CLAIM = dt.timedelta(minutes=10)
 # How long a reminder waits while a person has the conversation.
 HANDOFF_RECHECK = dt.timedelta(minutes=15)
+
+
+# What a request for one of our reminders talks about; "remind me to call mom" names none.
+_ABOUT_THE_SALE = re.compile(
+    r"\b(sales?|deals?|discounts?|black\s*friday|cyber\s*monday|promo(tion)?s?|offers?|"
+    r"prices?\s+(drop|go\s+down)|bargains?|markdowns?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_the_sale(text: str | None) -> bool:
+    """Whether a "remind me ..." message is about our sale, the one reminder the store sends."""
+    return bool(text) and bool(_ABOUT_THE_SALE.search(text[:2000]))
 
 
 @dataclass(frozen=True)

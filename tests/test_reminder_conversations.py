@@ -55,6 +55,14 @@ def test_asking_for_a_reminder_directly_and_twice_keeps_one(assistant, demo_stor
     assert len(reminder_of(demo_store, chat.sender_id)) == 1
 
 
+@pytest.mark.parametrize("message", ["remind me to call my mom tomorrow at 6", "set a reminder for my dentist on friday"])
+def test_a_personal_reminder_is_not_kept(assistant, demo_store, message):
+    chat = assistant.new_conversation()
+    answer = chat.say(message)
+    assert answer and "I'll send you a message" not in answer
+    assert reminder_of(demo_store, chat.sender_id) == []
+
+
 def test_a_reminder_typed_by_the_shopper_says_nothing_about_a_sale(assistant):
     chat = assistant.new_conversation()
     answer = chat.say('/EXTERNAL_sale_reminder{"reminder_id": "1"}')

@@ -171,6 +171,25 @@ def test_the_reminder_is_stored_for_the_first_morning_of_the_sale(domain, conver
     assert stored.due_at == dt.datetime(2025, 11, 28, 9, 0)
 
 
+def asked(cid, text):
+    return make_tracker(cid, text=text, intent="ask_sale_reminder")
+
+
+def test_a_direct_request_for_the_sale_reminder_is_stored(domain, conversation_id, pin_today, action_store):
+    pin_today(BEFORE_THE_SALE)
+    _, messages = run_action(ActionScheduleSaleReminder(), asked(conversation_id, "remind me when black friday starts"), domain)
+    assert response_names(messages) == ["utter_sale_reminder_set"]
+    assert len(reminders.upcoming(action_store)) == 1
+
+
+def test_a_personal_reminder_is_declined_and_the_sale_one_offered(domain, conversation_id, pin_today, action_store):
+    pin_today(BEFORE_THE_SALE)
+    events, messages = run_action(ActionScheduleSaleReminder(), asked(conversation_id, "remind me to call mom at 6"), domain)
+    assert response_names(messages) == ["utter_reminders_only_for_sales"]
+    assert events == [OFFER]
+    assert reminders.upcoming(action_store) == []
+
+
 def test_asking_twice_keeps_one_reminder(domain, conversation_id, pin_today, action_store):
     pin_today(BEFORE_THE_SALE)
     run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)

@@ -215,3 +215,17 @@ def test_an_unreachable_rasa_leaves_the_reminder_for_the_next_run(store, before_
     report = reminders.deliver_due(store, send_through_rasa(config), now=sale_start_morning(config), settings=config)
     assert report.sent == [] and len(report.retrying) == 1
     assert reminders.has_pending(store, conversation_id, reminders.SALE_START)
+
+
+@pytest.mark.parametrize("text, about_the_sale", [
+    ("remind me when the sale starts", True),
+    ("ping me when black friday deals go live", True),
+    ("let me know when cyber monday begins", True),
+    ("tell me when prices drop", True),
+    ("remind me to call my mom tomorrow", False),
+    ("set a reminder for the dentist at 3", False),
+    ("", False),
+    (None, False),
+])
+def test_only_a_request_about_the_sale_is_one_for_us(text, about_the_sale):
+    assert reminders.asks_about_the_sale(text) is about_the_sale
