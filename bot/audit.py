@@ -62,6 +62,16 @@ def record(
     return entry
 
 
+def record_for_ticket(
+    session: Session, ticket, *, actor: str, action: str, at: dt.datetime, detail: str = ""
+) -> AuditEntry:
+    """An entry about a handoff ticket, linked to its order and refund."""
+    return record(
+        session, actor=actor, action=action, at=at,
+        order_id=ticket.order_id, refund_id=ticket.refund_id, ticket_id=ticket.id, detail=detail,
+    )
+
+
 def entries(
     session: Session,
     *,

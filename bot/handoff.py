@@ -239,16 +239,7 @@ def resolve(
         ticket.resolved_at = settings.now()
         ticket.open_marker = None
         ticket.assigned_to = ticket.assigned_to or actor
-        audit.record(
-            s,
-            actor=actor,
-            action=audit.TICKET_RESOLVED,
-            at=settings.now(),
-            order_id=ticket.order_id,
-            refund_id=ticket.refund_id,
-            ticket_id=ticket.id,
-            detail=note,
-        )
+        audit.record_for_ticket(s, ticket, actor=actor, action=audit.TICKET_RESOLVED, at=settings.now(), detail=note)
     url = rasa_url or settings.rasa_url
     resumed = sent = False
     error = None
@@ -283,13 +274,5 @@ def claim(store: Store, ticket_id: int, actor: str, settings: Settings | None = 
             return Claim("already_yours" if ticket.assigned_to == actor else "taken", ticket_id, ticket.assigned_to)
         ticket.status = "claimed"
         ticket.assigned_to = actor
-        audit.record(
-            s,
-            actor=actor,
-            action=audit.TICKET_CLAIMED,
-            at=settings.now(),
-            order_id=ticket.order_id,
-            refund_id=ticket.refund_id,
-            ticket_id=ticket.id,
-        )
+        audit.record_for_ticket(s, ticket, actor=actor, action=audit.TICKET_CLAIMED, at=settings.now())
         return Claim("claimed", ticket_id, actor)

@@ -11,12 +11,16 @@ import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
 
 from bot.settings import load_settings
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from tests.servers import RasaServer
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/tinsel_test"
@@ -99,12 +103,9 @@ def conversation_id() -> str:
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory) -> Store:
     """A seeded demo store on SQLite, shared by the conversation tests."""
-    from bot.seed import build_demo_store
+    from tests.servers import seeded_demo_store
 
-    path = tmp_path_factory.mktemp("demo") / "demo-store.db"
-    demo = Store(f"sqlite:///{path}")
-    demo.create_schema()
-    build_demo_store(demo, load_settings())
+    demo = seeded_demo_store(tmp_path_factory.mktemp("demo") / "demo-store.db")
     yield demo
     demo.dispose()
 
@@ -112,12 +113,10 @@ def demo_store(tmp_path_factory) -> Store:
 @pytest.fixture(scope="session")
 def assistant(demo_store, tmp_path_factory):
     """The trained model with a real action server on the demo store."""
-    from tests.assistant import MODEL, ActionServer, Assistant
+    from tests.assistant import ActionServer, Assistant
+    from tests.servers import require_model
 
-    if not MODEL.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{MODEL} is missing under CI: `make test` trains it first")
-        pytest.skip(f"{MODEL} not trained yet (make train)")
+    require_model()
     server = ActionServer(demo_store.url, tmp_path_factory.mktemp("actions") / "actions.log")
     bot = Assistant(server.url)
     yield bot
@@ -145,17 +144,11 @@ class RunningStack:
 
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory):
-    from bot.seed import build_demo_store
-    from tests.servers import MODEL, ROOT, ActionServer, RasaServer, WebchatServer
+    from tests.servers import ROOT, ActionServer, RasaServer, WebchatServer, require_model, seeded_demo_store
 
-    if not MODEL.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{MODEL} is missing under CI: `make test` trains it first")
-        pytest.skip(f"{MODEL} not trained yet (make train)")
+    require_model()
     workdir = tmp_path_factory.mktemp("stack")
-    store = Store(f"sqlite:///{workdir / 'demo-store.db'}")
-    store.create_schema()
-    build_demo_store(store, load_settings())
+    store = seeded_demo_store(workdir / "demo-store.db")
     servers = []
     try:
         actions = ActionServer(store.url, workdir / "actions.log")

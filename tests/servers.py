@@ -147,3 +147,26 @@ class WebchatServer(ServerProcess):
             port=port, env={**os.environ, "RASA_URL": rasa_url}, log_path=log_path,
         )
         self.url = f"{self.base_url}/"
+
+
+def require_model() -> None:
+    """Skips a test that needs the trained model on a laptop without one; fails it under CI."""
+    import pytest
+
+    if MODEL.exists():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{MODEL} is missing under CI: `make test` trains it first")
+    pytest.skip(f"{MODEL} not trained yet (make train)")
+
+
+def seeded_demo_store(path: Path):
+    """A fresh SQLite demo store at `path`, seeded as `python -m bot seed` does."""
+    from bot.seed import build_demo_store
+    from bot.settings import load_settings
+    from bot.store import Store
+
+    store = Store(f"sqlite:///{path}")
+    store.create_schema()
+    build_demo_store(store, load_settings())
+    return store

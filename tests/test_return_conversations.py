@@ -250,14 +250,10 @@ def test_refund_status_gives_amount_and_date(assistant, demo_store, picks):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A second, separately seeded demo store behind a real Rasa server and action server."""
-    from bot.seed import build_demo_store
-    from bot.store import Store
-    from tests.servers import ROOT, ActionServer, RasaServer
+    from tests.servers import ROOT, ActionServer, RasaServer, seeded_demo_store
 
     workdir = tmp_path_factory.mktemp("served")
-    store = Store(f"sqlite:///{workdir / 'served-store.db'}")
-    store.create_schema()
-    build_demo_store(store, load_settings())
+    store = seeded_demo_store(workdir / "served-store.db")
     actions = ActionServer(store.url, workdir / "actions.log")
     rasa = RasaServer(database_url=store.url, action_server_url=actions.url,
                       credentials=ROOT / "credentials.yml", log_path=workdir / "rasa.log")

@@ -13,7 +13,7 @@ from bot.channel_credentials import telegram_webhook_secret
 from bot.settings import load_settings
 from bot.store import Store
 from tests.channels.platform_standin import PlatformStandIn
-from tests.servers import MODEL, ActionServer, RasaServer, rasa_credentials
+from tests.servers import ActionServer, RasaServer, rasa_credentials, require_model, seeded_demo_store
 
 SLACK_SIGNING_SECRET = "3f1c9a7be0d24b6f8e5a2c4d6b8f0a1e"
 TELEGRAM_BOT_NAME = "tinsel_test_bot"
@@ -34,16 +34,9 @@ class ChannelStack:
 
 @pytest.fixture(scope="session")
 def channel_stack(tmp_path_factory):
-    from bot.seed import build_demo_store
-
-    if not MODEL.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{MODEL} is missing under CI: `make test` trains it first")
-        pytest.skip(f"{MODEL} not trained yet (make train)")
+    require_model()
     workdir = tmp_path_factory.mktemp("channels")
-    store = Store(f"sqlite:///{workdir / 'demo-store.db'}")
-    store.create_schema()
-    build_demo_store(store, load_settings())
+    store = seeded_demo_store(workdir / "demo-store.db")
     platforms = PlatformStandIn(telegram_bot_name=TELEGRAM_BOT_NAME)
     env = {
         **os.environ,
