@@ -61,8 +61,8 @@ BITEXT_TO_TINSEL: dict[str, str] = {
     "contact_customer_service": "human_handoff",
     # PAYMENT. Which methods we take is an FAQ. Bitext's payment_issue is a payment failing at
     # checkout ("my card was declined", "I can't pay, report a payment error"), before there is
-    # an order: only a person who can see the payment provider helps. (A wrong charge on an
-    # existing order is report_problem in data/nlu/returns.yml.)
+    # an order: only a person who can see the payment provider helps. (A doubled or wrong charge
+    # on an existing order goes to a person too: data/nlu/handoff.yml and returns.yml's header.)
     "check_payment_methods": "faq/payment_methods",
     "payment_issue": "human_handoff",
     # DELIVERY: each label covers two jobs, so delivery_intent() below decides per message;
