@@ -338,6 +338,16 @@ def _eligibility_for(all_items: list[ItemEligibility], items: Sequence[OrderItem
     return tuple(e for e in all_items if e.order_item_id in wanted)
 
 
+def _split_by_eligibility(
+    all_items: list[ItemEligibility], items: Sequence[OrderItem]
+) -> tuple[list[OrderItem], tuple[ItemEligibility, ...]]:
+    """The asked-for items that may go back, and the refused ones with their reasons."""
+    asked = {e.order_item_id: e for e in _eligibility_for(all_items, items)}
+    eligible = [i for i in items if asked[i.id].eligible]
+    refused = tuple(e for e in asked.values() if not e.eligible)
+    return eligible, refused
+
+
 def start_return(
     store: Store,
     conversation_id: str,
@@ -398,9 +408,7 @@ def start_return(
                 refund=_refund_of(s, order, earlier, settings),
                 **{**common, "reason": earlier.reason, "refund_method": earlier.refund_method},
             )
-        asked = _eligibility_for(everything, selection.items)
-        ok = [i for i in selection.items if next(e for e in asked if e.order_item_id == i.id).eligible]
-        refused = tuple(e for e in asked if not e.eligible)
+        ok, refused = _split_by_eligibility(everything, selection.items)
         if not ok:
             return ReturnOutcome("ineligible", order.number, reason=reason, ineligible=refused)
         ret = _create_return(
@@ -777,9 +785,7 @@ def report_problem(
                 refund=_refund_of(s, order, earlier, settings),
                 **common,
             )
-        asked = _eligibility_for(everything, selection.items)
-        ok = [i for i in selection.items if next(e for e in asked if e.order_item_id == i.id).eligible]
-        refused = tuple(e for e in asked if not e.eligible)
+        ok, refused = _split_by_eligibility(everything, selection.items)
         if not ok:
             return ProblemOutcome("ineligible", problem, order.number, ineligible=refused)
 
