@@ -12,7 +12,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -59,8 +59,13 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         pass
 
     def process(self, messages: List[Message]) -> List[Message]:
+        """Only messages the tokenizer found words in get a vector: the count vectors skip the
+        others (e.g. a message of spaces), and DIET needs every message to carry the same kinds
+        of features."""
         for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
-            with_text = [m for m in messages if isinstance(m.get(attribute), str)]
+            with_text = [
+                m for m in messages
+                if isinstance(m.get(attribute), str) and m.get(TOKENS_NAMES[attribute])]
             if not with_text:
                 continue
             vectors = self._encoder.encode([m.get(attribute) for m in with_text])

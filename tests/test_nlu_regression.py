@@ -1,10 +1,11 @@
 """The trained model still understands messages nobody on the team wrote.
 
 A CI-sized slice of bench/nlu_eval.py: a fixed, stratified sample of the eval split of the
-public sets (Bitext customer-support requests, CLINC150 requests that are none of a store's
-business), the team's held-out file and the generated entity sentences. Floors sit a little
-below the figures measured with models/tinsel.tar.gz (see bench/README.md); the full figures
-come from `make bench`. The public sets live outside the repo; without them those tests skip.
+public sets (Bitext customer-support requests; CLINC150 requests that are none of a store's
+business, and its small talk and order-status requests), the team's held-out file and the
+generated entity sentences. Floors sit a little below the figures measured with
+models/tinsel.tar.gz (see bench/README.md); the full figures come from `make bench`. The
+public sets live outside the repo; without them those tests skip.
 """
 from __future__ import annotations
 
@@ -19,16 +20,17 @@ from bench import nlu_eval
 MODEL = Path(os.environ.get("TINSEL_NLU_MODEL", nlu_eval.DEFAULT_MODEL))
 SAMPLE_SIZE = 150
 
-# Measured 2026-12-02 with the model trained on this data, on these samples: Bitext accuracy
-# 0.95, unrelated requests starting a store action 2.0 % (3 of 150; bench target 5 %), CLINC150
-# small talk and order-status requests 0.86 (0.79 before the small-talk examples of 2026-12-02),
-# held-out accuracy 0.93, FAQ answers 1.00, money recall 0.96. Floors leave room for a
-# retrain's run-to-run spread (a few held-out messages). Order numbers and emails are plain
-# regexes and must simply work.
+# Measured 2026-12-03 with the model `make train` builds from this data and config (the sentence
+# encoder in nlu_components/), on these samples: Bitext accuracy 0.94, unrelated requests
+# starting a store action 1.3 % (2 of 150; bench target 5 %), CLINC150 small talk and
+# order-status requests 0.87, held-out accuracy 0.914, FAQ answers 0.98, money recall 0.96.
+# Trainings of the same config differ by more than one would hope: `rasa train nlu` alone gave
+# Bitext 0.98 and held-out 0.944, and another random seed 0.953 and 0.948. Floors sit below the
+# lowest of these. Order numbers and emails are plain regexes and must simply work.
 BITEXT_ACCURACY_FLOOR = 0.92
-OUT_OF_DOMAIN_STORE_ACTION_CEILING = 0.06
+OUT_OF_DOMAIN_STORE_ACTION_CEILING = 0.05
 SMALL_TALK_ACCURACY_FLOOR = 0.80
-HELDOUT_ACCURACY_FLOOR = 0.91
+HELDOUT_ACCURACY_FLOOR = 0.90
 HELDOUT_FAQ_ANSWER_FLOOR = 0.95
 ENTITY_RECALL_FLOOR = {"order_number": 0.95, "email": 0.95, "money": 0.90}
 ORDER_NUMBER_PRECISION_FLOOR = 0.95

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
@@ -48,11 +50,18 @@ def test_batching_by_length_keeps_each_text_with_its_own_vector(encoder):
     assert np.allclose(together, alone, atol=1e-5)
 
 
-def test_featurizer_adds_one_sentence_vector_per_message():
+def test_featurizer_adds_one_sentence_vector_per_message_with_words():
+    """SpacyTokenizer leaves a message of spaces without tokens, so it gets no count vectors;
+    an embedding alone would hand DIET a feature set it was not trained on (CI caught this as
+    a crash on "   ")."""
     featurizer = SentenceEmbeddingFeaturizer({"alias": "sentence"}, "sentence", shared_encoder())
-    messages = [Message(data={TEXT: "where is my parcel"}), Message(data={"intent": "greet"})]
-    featurizer.process(messages)
-    sequence, sentence = messages[0].get_dense_features(TEXT)
+    words = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process(
+        [Message(data={TEXT: "where is my parcel"})])[0]
+    spaces = Message(data={TEXT: "   ", TOKENS_NAMES[TEXT]: []})
+    no_text = Message(data={"intent": "greet"})
+    featurizer.process([words, spaces, no_text])
+    sequence, sentence = words.get_dense_features(TEXT)
     assert sequence is None
     assert sentence.features.shape == (1, shared_encoder().dimension)
-    assert messages[1].features == []
+    assert spaces.features == []
+    assert no_text.features == []
