@@ -20,17 +20,19 @@ from bench import nlu_eval
 MODEL = Path(os.environ.get("TINSEL_NLU_MODEL", nlu_eval.DEFAULT_MODEL))
 SAMPLE_SIZE = 150
 
-# Measured 2026-12-03 with the model `make train` builds from this data and config (the sentence
-# encoder in nlu_components/), on these samples: Bitext accuracy 0.94, unrelated requests
-# starting a store action 1.3 % (2 of 150; bench target 5 %), CLINC150 small talk and
-# order-status requests 0.87, held-out accuracy 0.914, FAQ answers 0.98, money recall 0.96.
-# Trainings of the same config differ by more than one would hope: `rasa train nlu` alone gave
-# Bitext 0.98 and held-out 0.944, and another random seed 0.953 and 0.948. Floors sit below the
-# lowest of these. Order numbers and emails are plain regexes and must simply work.
-BITEXT_ACCURACY_FLOOR = 0.92
-OUT_OF_DOMAIN_STORE_ACTION_CEILING = 0.05
-SMALL_TALK_ACCURACY_FLOOR = 0.80
-HELDOUT_ACCURACY_FLOOR = 0.90
+# Measured 2026-12-03 on these samples with the model `make train` builds (DIET blended with a
+# logistic regression on the sentence vector, nlu_components/) and, in brackets, with
+# `rasa train nlu` and random seed 7: Bitext accuracy 0.987 (0.960); unrelated requests starting
+# a store action 0.7 % (0.7 %; 1 of 150, bench target 5 %) and getting the out-of-scope answer
+# 95.3 % (95.3 %); CLINC150 small talk and order-status requests 0.90 (0.90); held-out accuracy
+# 0.963 (0.959), FAQ answers 1.00 (0.98); money recall 0.96. Before the blend one training to the
+# next moved these by two to three points (held-out 0.914 to 0.948), so floors sit that far
+# below the lower figure. Order numbers and emails are plain regexes and must simply work.
+BITEXT_ACCURACY_FLOOR = 0.94
+OUT_OF_DOMAIN_STORE_ACTION_CEILING = 0.03
+OUT_OF_SCOPE_ANSWER_FLOOR = 0.92
+SMALL_TALK_ACCURACY_FLOOR = 0.85
+HELDOUT_ACCURACY_FLOOR = 0.93
 HELDOUT_FAQ_ANSWER_FLOOR = 0.95
 ENTITY_RECALL_FLOOR = {"order_number": 0.95, "email": 0.95, "money": 0.90}
 ORDER_NUMBER_PRECISION_FLOOR = 0.95
@@ -78,6 +80,19 @@ def test_unrelated_requests_rarely_start_a_store_action(eval_split, parser):
     assert report["store_action_share"] <= OUT_OF_DOMAIN_STORE_ACTION_CEILING, (
         f"{report['store_action_share']:.1%} of unrelated requests would start a store action "
         f"(ceiling {OUT_OF_DOMAIN_STORE_ACTION_CEILING:.0%}): {report['leaked_to']}")
+
+
+def test_unrelated_requests_get_the_out_of_scope_answer(eval_split, parser):
+    """Bank, travel and smart-home requests get "that's not something I can help with" and the
+    list of what Tinsel can do, rather than an FAQ answer, a person or a clarifying question."""
+    unrelated = [ex for ex in eval_split["clinc150"] if ex.out_of_domain]
+    examples = datasets.sample(unrelated, SAMPLE_SIZE)
+    parses = parser.parse_all(examples)
+    answered = sum(p.intent == "out_of_scope" for p in parses) / len(parses)
+    assert answered >= OUT_OF_SCOPE_ANSWER_FLOOR, (
+        f"only {answered:.1%} of unrelated requests got the out-of-scope answer "
+        f"(floor {OUT_OF_SCOPE_ANSWER_FLOOR:.0%}); worst: "
+        f"{_confusions(nlu_eval.intent_report(examples, parses))}")
 
 
 def test_everyday_small_talk_reaches_the_small_talk_intents(eval_split, parser):
