@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # endpoints.yml reads the action server URL and tracker store from these; see bot/tracker_env.py.
 WITH_RASA_ENV = eval "$$($(PY) -m bot rasa-env)" &&
 
-.PHONY: help install widget db train run shell actions test test-unit test-rasa validate bench clean
+.PHONY: help install widget db secrets train run shell actions test test-unit test-rasa validate bench clean
 
 help:
 	@echo "make run    set up everything and start Tinsel (web chat + REST on localhost:$(RASA_PORT))"
@@ -63,6 +63,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Per-install secrets (API token, action server secret) in .env, mode 600; never printed.
+secrets: install
+	@$(PY) -m bot secrets
+
 db: install
 	@$(PY) -m bot seed
 
@@ -73,12 +77,12 @@ $(MODEL): $(TRAINING_INPUTS) | install
 	$(RASA) train --fixed-model-name tinsel --out models
 	@touch $@
 
-run: db train widget
+run: secrets db train widget
 	@mkdir -p .rasa && $(PY) -m bot rasa-credentials > .rasa/credentials.yml
 	@$(WITH_RASA_ENV) \
 	trap 'echo; echo "==> Stopping Tinsel"; kill $$actions_pid $$reminders_pid $$console_pid $$webchat_pid 2>/dev/null; wait $$actions_pid $$reminders_pid $$console_pid $$webchat_pid 2>/dev/null' EXIT INT TERM; \
 	echo "==> Starting the action server on :$(ACTIONS_PORT)"; \
-	$(RASA) run actions --port $(ACTIONS_PORT) --actions actions & actions_pid=$$!; \
+	$(PY) -m actions.server --port $(ACTIONS_PORT) & actions_pid=$$!; \
 	echo "==> Starting the reminder runner (sends the reminders shoppers asked for when they are due)"; \
 	$(PY) -m bot reminders run --interval 60 & reminders_pid=$$!; \
 	echo "==> Starting the agents' console on http://localhost:$$($(PY) -c 'from bot.settings import get_settings; print(get_settings().console_port)') (demo logins: README)"; \
@@ -89,17 +93,17 @@ run: db train widget
 	echo "    Web chat:  http://localhost:$$($(PY) -c 'from bot.settings import get_settings; print(get_settings().webchat_port)')  (also on a phone-sized screen); terminal chat: make shell"; \
 	echo "    REST:      curl -s localhost:$(RASA_PORT)/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"where is my order?\"}'"; \
 	echo "    Ctrl-C stops all of them."; \
-	$(RASA) run --model $(MODEL) --port $(RASA_PORT) --enable-api --cors '*' \
-	  --credentials .rasa/credentials.yml --endpoints endpoints.yml
+	$(RASA) run --model $(MODEL) --port $(RASA_PORT) --enable-api --auth-token "$$TINSEL_API_TOKEN" \
+	  --cors "$$WEBCHAT_ORIGIN" --credentials .rasa/credentials.yml --endpoints endpoints.yml
 
-shell: db train
+shell: secrets db train
 	@$(WITH_RASA_ENV) \
 	trap 'kill $$actions_pid 2>/dev/null; wait $$actions_pid 2>/dev/null' EXIT INT TERM; \
-	$(RASA) run actions --port $(ACTIONS_PORT) --actions actions >/tmp/tinsel-actions.log 2>&1 & actions_pid=$$!; \
+	$(PY) -m actions.server --port $(ACTIONS_PORT) >/tmp/tinsel-actions.log 2>&1 & actions_pid=$$!; \
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
-actions: install
-	$(RASA) run actions --port $(ACTIONS_PORT) --actions actions
+actions: secrets
+	$(PY) -m actions.server --port $(ACTIONS_PORT)
 
 validate: install
 	$(RASA) data validate --max-history 5

@@ -6,6 +6,7 @@
     python -m bot console          serve the agents' web console on CONSOLE_PORT
     python -m bot agents add NAME  add a console account (--role, --limit; password from stdin)
     python -m bot reminders ...    list, send-due, run: the reminders shoppers asked for
+    python -m bot secrets          generate the missing per-install secrets in .env (never printed)
     python -m bot rasa-env         print the variables endpoints.yml reads (from settings)
     python -m bot rasa-credentials print the channels file Rasa reads (credentials.yml + .env)
     python -m bot webchat          serve the shoppers' web chat page on WEBCHAT_PORT
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("init-db", help="create missing tables")
     seed = commands.add_parser("seed", help="build the demo store (skipped if it exists)")
     seed.add_argument("--force", action="store_true", help="drop and rebuild every table")
+    commands.add_parser("secrets", help="generate missing secrets in .env (mode 600)")
     commands.add_parser("rasa-env", help="shell exports for endpoints.yml")
     commands.add_parser("rasa-credentials", help="credentials.yml plus the channels set in .env")
     webchat = commands.add_parser("webchat", help="serve the web chat page")
@@ -56,10 +58,21 @@ def main(argv: list[str] | None = None) -> int:
         from bot.seed import seed_command
 
         return seed_command(force=args.force)
+    elif args.command == "secrets":
+        from bot.install_secrets import ensure_secrets
+        from bot.settings import PROJECT_ROOT
+
+        for name in ensure_secrets(PROJECT_ROOT / ".env"):
+            print(f"Generated {name} in .env (readable by its owner only).")
     elif args.command == "rasa-env":
+        from bot.install_secrets import MissingSecret
         from bot.tracker_env import rasa_env_lines
 
-        print("\n".join(rasa_env_lines()))
+        try:
+            print("\n".join(rasa_env_lines()))
+        except MissingSecret as exc:
+            print(f"ERROR: {exc}", file=sys.stderr)
+            return 2
     elif args.command == "rasa-credentials":
         from bot.channel_credentials import ChannelSettingsError, rasa_credentials_yaml
 

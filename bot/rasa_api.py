@@ -1,7 +1,7 @@
 """The few calls an agent's tools make to the running Rasa server, and its tracker store.
 
 Rasa pauses a conversation while a handoff ticket is open; resolving the ticket resumes it
-through Rasa's HTTP API (server started with `--enable-api`). The standard library's urllib
+through Rasa's HTTP API (server started with `--enable-api` and `--auth-token`). The standard library's urllib
 is enough for two POSTs, so this adds no dependency. Agents read what the shopper wrote while
 waiting straight from Rasa's SQL tracker store, which lives in the store's own database.
 """
@@ -45,8 +45,11 @@ class RasaUnavailable(Exception):
 
 
 def _post(path: str, payload: Any, query: dict[str, str], rasa_url: str | None, timeout: float) -> Any:
-    base = (rasa_url or get_settings().rasa_url).rstrip("/")
-    url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    """POSTs to Rasa's HTTP API with the API token (Rasa's --auth-token reads the `token` query
+    parameter); the URL with the token never goes into an error message or a log."""
+    settings = get_settings()
+    base = (rasa_url or settings.rasa_url).rstrip("/")
+    url = base + path + "?" + urllib.parse.urlencode({**query, "token": settings.api_token})
     request = urllib.request.Request(
         url,
         data=json.dumps(payload).encode("utf-8"),

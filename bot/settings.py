@@ -120,6 +120,22 @@ class Settings:
     telegram_webhook_secret: str = ""
     # TELEGRAM_API_URL: the Bot API server (a self-hosted one, e.g. http://localhost:8081).
     telegram_api_url: str = "https://api.telegram.org"
+    # --- Who may call the servers (README "Security"). Secrets come from .env only;
+    # `python -m bot secrets` (run by make run) generates the missing ones.
+    # TINSEL_API_TOKEN: Rasa's HTTP API (`rasa run --auth-token`); the console, reminder runner,
+    # benchmarks and tests send it.
+    api_token: str = ""
+    # ACTION_SERVER_TOKEN: the secret Rasa sends the action server (Authorization: Bearer).
+    action_server_token: str = ""
+    # ACTION_SERVER_HOST=127.0.0.1: where the action server listens (a private address to run it
+    # on another machine of a private network).
+    action_server_host: str = "127.0.0.1"
+    # WEBCHAT_ORIGIN: the only browser origin Rasa answers cross-origin (the web chat page);
+    # empty = http://localhost:WEBCHAT_PORT.
+    webchat_origin: str = ""
+
+    def webchat_page_origin(self) -> str:
+        return self.webchat_origin or f"http://localhost:{self.webchat_port}"
 
     def today(self) -> dt.date:
         """The store's date; `TINSEL_TODAY` pins it for demos and tests."""
@@ -172,6 +188,10 @@ _CHANNEL_VARIABLES = {
     "TELEGRAM_WEBHOOK_URL": ("telegram_webhook_url", str),
     "TELEGRAM_WEBHOOK_SECRET": ("telegram_webhook_secret", str),
     "TELEGRAM_API_URL": ("telegram_api_url", str),
+    "TINSEL_API_TOKEN": ("api_token", str),
+    "ACTION_SERVER_TOKEN": ("action_server_token", str),
+    "ACTION_SERVER_HOST": ("action_server_host", str),
+    "WEBCHAT_ORIGIN": ("webchat_origin", lambda origin: origin.rstrip("/")),
 }
 
 

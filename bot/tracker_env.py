@@ -1,14 +1,19 @@
-"""The variables endpoints.yml reads, derived from settings: the action server URL, and the
-tracker store pointed at DATABASE_URL so transcripts live in the store's own database (one
-setting for the operator, not two). Rasa takes a full database URL in the tracker store's
-`url` field."""
+"""The variables `rasa run` and endpoints.yml read, derived from settings: the action server URL
+and its secret, the tracker store pointed at DATABASE_URL so transcripts live in the store's own
+database (one setting for the operator, not two), the API token and the web chat's origin.
+Rasa takes a full database URL in the tracker store's `url` field.
+
+The Makefile evaluates these lines (`eval "$(python -m bot rasa-env)"`), so the secrets reach
+Rasa's environment and command line without being echoed.
+"""
 from __future__ import annotations
 
 import shlex
 
 from sqlalchemy.engine import make_url
 
-from bot.settings import get_settings
+from bot.install_secrets import MissingSecret
+from bot.settings import Settings, get_settings
 
 
 def tracker_env(database_url: str) -> dict[str, str]:
@@ -19,7 +24,19 @@ def tracker_env(database_url: str) -> dict[str, str]:
     }
 
 
+def rasa_env(settings: Settings) -> dict[str, str]:
+    missing = [name for name, value in (("TINSEL_API_TOKEN", settings.api_token),
+                                        ("ACTION_SERVER_TOKEN", settings.action_server_token)) if not value]
+    if missing:
+        raise MissingSecret(f"{' and '.join(missing)} not set: run `python -m bot secrets` (make run does).")
+    return {
+        "ACTION_SERVER_URL": settings.action_server_url,
+        "ACTION_SERVER_TOKEN": settings.action_server_token,
+        "TINSEL_API_TOKEN": settings.api_token,
+        "WEBCHAT_ORIGIN": settings.webchat_page_origin(),
+        **tracker_env(settings.database_url),
+    }
+
+
 def rasa_env_lines() -> list[str]:
-    settings = get_settings()
-    env = {"ACTION_SERVER_URL": settings.action_server_url, **tracker_env(settings.database_url)}
-    return [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
+    return [f"export {k}={shlex.quote(v)}" for k, v in rasa_env(get_settings()).items()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from tests.servers import MODEL, ActionServer  # noqa: F401  (imported from here by tests and bench)
+from tests.servers import MODEL, ActionServer, action_server_headers  # noqa: F401  (imported from here by tests and bench)
 
 
 class Assistant:
@@ -16,7 +16,7 @@ class Assistant:
         from rasa.utils.endpoints import EndpointConfig
 
         self.loop = asyncio.new_event_loop()
-        self.agent = Agent.load(str(MODEL), action_endpoint=EndpointConfig(action_server_url))
+        self.agent = Agent.load(str(MODEL), action_endpoint=EndpointConfig(action_server_url, headers=action_server_headers()))
 
     def new_conversation(self) -> "Conversation":
         return Conversation(self, f"shopper-{uuid.uuid4().hex[:10]}")

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from bot.settings import load_settings
 from bot.store import Store
+from tests import servers  # noqa: F401  (gives this run its own API and action server secrets)
 
 if TYPE_CHECKING:
     from tests.servers import RasaServer
@@ -144,7 +145,8 @@ class RunningStack:
 
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory):
-    from tests.servers import ROOT, ActionServer, RasaServer, WebchatServer, require_model, seeded_demo_store
+    from tests.servers import (ROOT, ActionServer, RasaServer, WebchatServer, free_port, require_model,
+                               seeded_demo_store)
 
     require_model()
     workdir = tmp_path_factory.mktemp("stack")
@@ -153,10 +155,12 @@ def running_stack(tmp_path_factory):
     try:
         actions = ActionServer(store.url, workdir / "actions.log")
         servers.append(actions)
+        webchat_port = free_port()
         rasa = RasaServer(database_url=store.url, action_server_url=actions.url,
-                          credentials=ROOT / "credentials.yml", log_path=workdir / "rasa.log")
+                          credentials=ROOT / "credentials.yml", log_path=workdir / "rasa.log",
+                          env={**os.environ, "WEBCHAT_ORIGIN": f"http://127.0.0.1:{webchat_port}"})
         servers.append(rasa)
-        webchat = WebchatServer(rasa.url, workdir / "webchat.log")
+        webchat = WebchatServer(rasa.url, workdir / "webchat.log", port=webchat_port)
         servers.append(webchat)
         yield RunningStack(rasa_url=rasa.url, database_url=store.url, store=store, webchat_url=webchat.url,
                            action_server_url=actions.url, rasa=rasa, workdir=workdir)

@@ -4,17 +4,41 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shlex
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = Path(os.environ.get("TINSEL_MODEL", ROOT / "models" / "tinsel.tar.gz"))
 VENV_BIN = Path(sys.executable).parent
+
+
+def use_test_secrets() -> None:
+    """Fresh secrets for this test or benchmark process and the servers it starts, so nothing
+    reads (or needs) the developer's own `.env`: set in the environment, they win over it."""
+    for name in ("TINSEL_API_TOKEN", "ACTION_SERVER_TOKEN"):
+        os.environ[name] = f"test-{secrets.token_urlsafe(24)}"
+    from bot.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+use_test_secrets()
+
+
+def api_token() -> str:
+    return os.environ["TINSEL_API_TOKEN"]
+
+
+def action_server_headers() -> dict[str, str]:
+    """What Rasa sends the action server (endpoints.yml), for in-process agents."""
+    return {"Authorization": f"Bearer {os.environ['ACTION_SERVER_TOKEN']}"}
 
 
 def free_port() -> int:
@@ -76,10 +100,10 @@ class ActionServer(ServerProcess):
 
     name = "action server"
 
-    def __init__(self, database_url: str, log_path: Path):
-        port = free_port()
+    def __init__(self, database_url: str, log_path: Path, port: int | None = None):
+        port = port or free_port()
         super().__init__(
-            [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(port), "--actions", "actions"],
+            [sys.executable, "-m", "actions.server", "--port", str(port)],
             port=port, env={**os.environ, "DATABASE_URL": database_url}, log_path=log_path,
         )
         self.url = f"{self.base_url}/webhook"
@@ -111,16 +135,20 @@ class RasaServer(ServerProcess):
     ready_path = "/status"
 
     def __init__(self, *, database_url: str, action_server_url: str, credentials: Path, log_path: Path,
-                 env: dict[str, str] | None = None, model: Path = MODEL):
-        port = free_port()
+                 env: dict[str, str] | None = None, model: Path = MODEL, port: int | None = None):
+        port = port or free_port()
         env = {**(env or os.environ), "DATABASE_URL": database_url, "ACTION_SERVER_URL": action_server_url}
         env.update(rasa_env(env))
+        self.ready_path = "/status?" + urllib.parse.urlencode({"token": env["TINSEL_API_TOKEN"]})
+        # As the Makefile starts it: the API behind the token, CORS for the web chat page only.
         super().__init__(
-            [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--enable-api", "--cors", "*",
+            [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--enable-api",
+             "--auth-token", env["TINSEL_API_TOKEN"], "--cors", env["WEBCHAT_ORIGIN"],
              "--port", str(port), "--credentials", str(credentials), "--endpoints", str(ROOT / "endpoints.yml")],
             port=port, env=env, log_path=log_path, ready_seconds=300,
         )
         self.url = self.base_url
+        self.api_token = env["TINSEL_API_TOKEN"]
 
     def is_ready(self, body: bytes) -> bool:
         return bool(json.loads(body).get("model_id"))
@@ -140,8 +168,8 @@ class WebchatServer(ServerProcess):
 
     name = "web chat server"
 
-    def __init__(self, rasa_url: str, log_path: Path):
-        port = free_port()
+    def __init__(self, rasa_url: str, log_path: Path, port: int | None = None):
+        port = port or free_port()
         super().__init__(
             [sys.executable, "-m", "bot", "webchat", "--host", "127.0.0.1", "--port", str(port)],
             port=port, env={**os.environ, "RASA_URL": rasa_url}, log_path=log_path,

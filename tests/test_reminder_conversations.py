@@ -13,6 +13,7 @@ import pytest
 from bot import holiday_calendar, reminders
 from bot.reminders_cli import send_through_rasa
 from bot.settings import load_settings
+from tests.servers import api_token
 
 pytestmark = pytest.mark.usefixtures("assistant")
 
@@ -70,7 +71,8 @@ def test_a_reminder_typed_by_the_shopper_says_nothing_about_a_sale(assistant):
 
 
 def bot_messages(rasa_url: str, sender: str) -> list[str]:
-    path = f"{rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker"
+    token = urllib.parse.urlencode({"token": api_token()})
+    path = f"{rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker?{token}"
     with urllib.request.urlopen(path, timeout=30) as r:
         return [e["text"] for e in json.loads(r.read())["events"] if e["event"] == "bot" and e.get("text")]
 
