@@ -1,10 +1,12 @@
 """Command line for operators and agents: `python -m bot <command>`.
 
     python -m bot init-db          create missing tables
-    python -m bot seed [--force]   build the deterministic demo store
+    python -m bot seed [--demo] [--force]  build the deterministic demo store (tables only
+                                   on a DATABASE_URL other than the default SQLite one, unless --demo)
     python -m bot handoffs ...     list, show, approve/deny the refund of, resolve tickets
     python -m bot console          serve the agents' web console on CONSOLE_PORT
     python -m bot agents add NAME  add a console account (--role, --limit; password from stdin)
+    python -m bot agents reset-password NAME   new password for it (from stdin)
     python -m bot reminders ...    list, send-due, run: the reminders shoppers asked for
     python -m bot secrets          generate the missing per-install secrets in .env (never printed)
     python -m bot rasa-env         print the variables endpoints.yml reads (from settings)
@@ -23,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("init-db", help="create missing tables")
     seed = commands.add_parser("seed", help="build the demo store (skipped if it exists)")
     seed.add_argument("--force", action="store_true", help="drop and rebuild every table")
+    # issue #15: demo data and demo logins only in the demo store.
+    seed.add_argument("--demo", action="store_true",
+                      help="demo orders and console logins even on a DATABASE_URL other than the default")
     commands.add_parser("secrets", help="generate missing secrets in .env (mode 600)")
     commands.add_parser("rasa-env", help="shell exports for endpoints.yml")
     commands.add_parser("rasa-credentials", help="credentials.yml plus the channels set in .env")
@@ -32,18 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     handoffs = commands.add_parser("handoffs", help="open handoff tickets")
     handoffs.add_argument("action", nargs="?", default="list", choices=["list", "show", "resolve", "approve", "deny"])
     handoffs.add_argument("ticket", nargs="?", type=int)
-    handoffs.add_argument("--agent", default="agent", help="who resolves (for the audit log)")
+    # issue #15: the terminal acts as an existing console account, with that account's own limit.
+    handoffs.add_argument("--agent", help="your console account (resolve/approve/deny); its refund limit applies")
     handoffs.add_argument("--note", default="", help="resolution note")
-    handoffs.add_argument("--level", default="agent", choices=["agent", "supervisor"],
-                          help="whose refund limit applies to approve")
     console = commands.add_parser("console", help="serve the agents' web console")
     console.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
     console.add_argument("--port", type=int, help="default: CONSOLE_PORT")
     agents = commands.add_parser("agents", help="console accounts")
-    agents.add_argument("action", choices=["add"])
+    agents.add_argument("action", choices=["add", "reset-password"])
     agents.add_argument("username")
-    agents.add_argument("--role", required=True, choices=["agent", "supervisor"])
-    agents.add_argument("--limit", required=True, help="the account's own refund limit per order, e.g. 2000.00")
+    # issue #15: --role/--limit are needed by `add` only (checked below), not by reset-password.
+    agents.add_argument("--role", choices=["agent", "supervisor"])
+    agents.add_argument("--limit", help="the account's own refund limit per order, e.g. 2000.00")
     reminders = commands.add_parser("reminders", help="reminders shoppers asked for")
     reminders.add_argument("action", nargs="?", default="list", choices=["list", "send-due", "run"])
     reminders.add_argument("--interval", type=float, default=60.0, help="seconds between runs (run)")
@@ -57,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "seed":
         from bot.seed import seed_command
 
-        return seed_command(force=args.force)
+        return seed_command(force=args.force, demo=args.demo)
     elif args.command == "secrets":
         from bot.install_secrets import ensure_secrets
         from bot.settings import PROJECT_ROOT
@@ -88,14 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "handoffs":
         from bot.handoff_cli import handoffs_command
 
-        return handoffs_command(args.action, args.ticket, agent=args.agent, note=args.note, level=args.level)
+        return handoffs_command(args.action, args.ticket, agent=args.agent, note=args.note)
     elif args.command == "console":
         from bot.console import serve
 
         return serve(host=args.host, port=args.port)
     elif args.command == "agents":
-        from bot.agents_cli import add_command
+        from bot.agents_cli import add_command, reset_password_command
 
+        if args.action == "reset-password":
+            return reset_password_command(args.username)
+        if args.role is None or args.limit is None:
+            parser.error("agents add needs --role and --limit")
         return add_command(args.username, args.role, args.limit)
     elif args.command == "reminders":
         from bot.reminders_cli import reminders_command

@@ -342,8 +342,38 @@ def send_again(store: Store, ticket_id: int, settings: Settings) -> Outcome:
     return _tell(store, conversation_id, settings, "Sent again.")
 
 
+def _pending_refund(store: Store, ticket_id: int) -> tuple[int, Decimal, str] | None:
+    """(refund id, amount, required level) of the ticket's refund still awaiting a decision."""
+    with store.session() as s:
+        ticket = s.get(HandoffTicket, ticket_id)
+        refund = ticket.refund if ticket is not None else None
+        if refund is None or refund.status != "pending_review":
+            return None
+        return refund.id, refund.amount, refund.required_level
+
+
 def resolve(store: Store, ticket_id: int, actor: str, note: str, settings: Settings) -> Outcome:
-    """Closes the ticket and hands the conversation back to the bot (handoff.resolve)."""
+    """Closes the ticket and hands the conversation back to the bot (handoff.resolve).
+
+    Refused while the ticket's refund is pending: a closed ticket leaves every queue, so the
+    refund would wait forever and the shopper would never hear back.
+    """
+    pending = _pending_refund(store, ticket_id)
+    if pending is not None:
+        refund_id, amount, level = pending
+        if level == "supervisor":
+            return Outcome(
+                False,
+                f"Ticket #{ticket_id} stays open: refund #{refund_id} of {money(amount)} waits for a supervisor "
+                "to approve or deny it.",
+                kind="refund_pending",
+            )
+        return Outcome(
+            False,
+            f"Ticket #{ticket_id} stays open: decide refund #{refund_id} of {money(amount)} first "
+            "(approve it within your limit, forward it to a supervisor, or deny it with a note for the shopper).",
+            kind="refund_pending",
+        )
     result = handoff.resolve(store, ticket_id, actor, note, settings=settings)
     if not result.found:
         return Outcome(False, f"No ticket #{ticket_id}.", kind="not_found")

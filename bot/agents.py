@@ -31,11 +31,11 @@ LOCKOUT = dt.timedelta(minutes=15)
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _SCRYPT_LENGTH = 2**14, 8, 1, 32
 
-# Demo logins `python -m bot seed` creates (documented in the README); never for production.
-DEMO_ACCOUNTS = (
-    ("agent.riley", "agent", "riley-demo-2026"),
-    ("supervisor.morgan", "supervisor", "morgan-demo-2026"),
-)
+# Demo logins `python -m bot seed` creates in the demo store only, each with a password generated
+# for this install and printed once (a password written in the code is everyone's password).
+DEMO_ACCOUNTS = (("agent.riley", "agent"), ("supervisor.morgan", "supervisor"))
+# Audit action of `python -m bot agents reset-password` (next to bot.audit's console actions).
+AGENT_PASSWORD_RESET = "agent_password_reset"
 
 
 class AccountError(ValueError):
@@ -149,17 +149,47 @@ def add_account(
         return account
 
 
-def ensure_demo_accounts(store: Store, settings: Settings) -> list[tuple[str, str, str, Decimal]]:
-    """The demo logins, created if missing: [(username, role, password, limit)]."""
+def ensure_demo_accounts(store: Store, settings: Settings) -> list[tuple[str, str, str | None, Decimal]]:
+    """The demo logins, created if missing: [(username, role, password, limit)].
+
+    The password is a fresh random one for an account created now and None for one that
+    already existed: only its hash is kept, so it can be shown once, when it is made.
+    """
     limits = {"agent": settings.agent_refund_limit, "supervisor": settings.supervisor_refund_limit}
     with store.session() as s:
         existing = set(s.execute(select(AgentAccount.username)).scalars())
-    for username, role, password in DEMO_ACCOUNTS:
+    created = {}
+    for username, role in DEMO_ACCOUNTS:
         if username not in existing:
-            add_account(store, username, role, limits[role], password, settings, actor="seed")
+            created[username] = secrets.token_urlsafe(12)
+            add_account(store, username, role, limits[role], created[username], settings, actor="seed")
     with store.session() as s:
         stored = {a.username: a.refund_limit for a in s.execute(select(AgentAccount)).scalars()}
-    return [(u, role, password, stored[u]) for u, role, password in DEMO_ACCOUNTS]
+    return [(u, role, created.get(u), stored[u]) for u, role in DEMO_ACCOUNTS]
+
+
+def reset_password(
+    store: Store, username: str, password: str, settings: Settings | None = None, actor: str = "system"
+) -> None:
+    """Gives an account a new password, lifts its lock-out and ends its console sessions
+    (whoever knew the old one is logged out); AccountError says what is wrong."""
+    settings = settings or get_settings()
+    username = (username or "").strip().lower()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    with store.session() as s:
+        account = s.execute(select(AgentAccount).where(AgentAccount.username == username)).scalar_one_or_none()
+        if account is None:
+            raise AccountError(f"there is no account called {username}")
+        account.password_hash = hash_password(password)
+        account.failed_logins = 0
+        account.locked_until = None
+        now = utc_now()
+        for session in s.execute(
+            select(AgentSession).where(AgentSession.account_id == account.id, AgentSession.ended_at.is_(None))
+        ).scalars():
+            session.ended_at = now
+        audit.record(s, actor=actor, action=AGENT_PASSWORD_RESET, at=settings.now(), detail=username)
 
 
 def log_in(
@@ -255,3 +285,23 @@ def refund_limit_of(store: Store, account_id: int) -> Decimal | None:
     with store.session() as s:
         account = s.get(AgentAccount, account_id)
         return account.refund_limit if account is not None and account.active else None
+
+
+@dataclass(frozen=True)
+class Named:
+    """An active console account looked up by name (the terminal's `--agent`)."""
+
+    username: str
+    role: str
+    refund_limit: Decimal
+
+
+def active_account(store: Store, username: str) -> Named | None:
+    """The active account called `username` with its own limit from the database, else None."""
+    with store.session() as s:
+        account = s.execute(
+            select(AgentAccount).where(AgentAccount.username == (username or "").strip().lower())
+        ).scalar_one_or_none()
+        if account is None or not account.active:
+            return None
+        return Named(account.username, account.role, account.refund_limit)

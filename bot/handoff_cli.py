@@ -3,9 +3,14 @@
     list        open tickets, oldest first: waiting time, reason, amount, channel
     show N      one ticket: summary, the conversation before the handoff and what the
                 shopper wrote since (from Rasa's tracker store)
-    resolve N   close it (--agent, --note) and give the conversation back to the bot
-    approve N   approve the ticket's refund within the --level's ladder limit (agent/supervisor)
+    resolve N   close it (--note) and give the conversation back to the bot; refused while
+                the ticket's refund is still pending
+    approve N   approve the ticket's refund within the --agent account's own refund limit
     deny N      deny the ticket's refund (--note says why; the shopper is told it)
+
+resolve/approve/deny act as `--agent NAME`, a console account that must exist and be active
+(`python -m bot agents add`); its refund limit is read from the database, and the audit log
+names it.
 
 approve/deny/resolve share bot/agent_desk.py with the web console (`python -m bot console`).
 """
@@ -14,7 +19,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot import agent_desk, refund_ladder
+from bot import agent_desk, agents
 from bot.settings import Settings, get_settings
 from bot.store import Store, get_store
 
@@ -81,17 +86,17 @@ def _resolve(store: Store, ticket_id: int, agent: str, note: str, settings: Sett
 
 
 def _review(
-    store: Store, ticket_id: int, action: str, agent: str, note: str, level: str, settings: Settings, out: TextIO
+    store: Store, ticket_id: int, action: str, account: agents.Named, note: str, settings: Settings, out: TextIO
 ) -> int:
-    """approve / deny with the same rules, audit entries and message to the shopper as the console;
-    the terminal has no accounts, so --level says whose ladder limit applies."""
+    """approve / deny with the same rules, audit entries and message to the shopper as the console,
+    within the account's own limit."""
     if action == "approve":
-        outcome = agent_desk.approve(store, ticket_id, agent, refund_ladder.limit_for(level, settings), settings)
+        outcome = agent_desk.approve(store, ticket_id, account.username, account.refund_limit, settings)
     else:
-        outcome = agent_desk.deny(store, ticket_id, agent, note, settings)
+        outcome = agent_desk.deny(store, ticket_id, account.username, note, settings)
     print(outcome.message, file=out)
     if outcome.kind == "needs_supervisor":
-        print("A supervisor approves it with --level supervisor.", file=out)
+        print("A supervisor approves it with --agent SUPERVISOR_ACCOUNT.", file=out)
     if outcome.kind == "decided":
         print(f"Hand the conversation back with: python -m bot handoffs resolve {ticket_id}", file=out)
     return 0 if outcome.ok or outcome.kind == "already_decided" else 1
@@ -100,12 +105,11 @@ def _review(
 def handoffs_command(
     action: str,
     ticket: int | None,
-    agent: str = "agent",
+    agent: str | None = None,
     note: str = "",
     store: Store | None = None,
     settings: Settings | None = None,
     out: TextIO | None = None,
-    level: str = "agent",
 ) -> int:
     """Runs one `handoffs` sub-command; the exit status is 0 on success."""
     store = store or get_store()
@@ -119,8 +123,13 @@ def handoffs_command(
             return 2
         if action == "show":
             return _show(store, ticket, settings, out)
+        account = agents.active_account(store, agent or "")
+        if account is None:
+            print(f"No active console account called {agent!r}: act as your own with --agent NAME "
+                  "(python -m bot agents add NAME creates one). Nothing was changed.", file=out)
+            return 1
         if action == "resolve":
-            return _resolve(store, ticket, agent, note, settings, out)
-        return _review(store, ticket, action, agent, note, level, settings, out)
+            return _resolve(store, ticket, account.username, note, settings, out)
+        return _review(store, ticket, action, account, note, settings, out)
     print(f"Unknown action {action!r}: use list, show N, resolve N, approve N or deny N.", file=out)
     return 2

@@ -17,6 +17,7 @@ import random
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -37,7 +38,7 @@ from bot.models import (
 )
 from bot.refunds import items_key
 from bot.returns import rma_for
-from bot.settings import Settings, get_settings
+from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.store import Store, get_store
 
 CENT = Decimal("0.01")
@@ -770,9 +771,23 @@ def _where(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def seed_command(force: bool = False) -> int:
-    """`python -m bot seed`: builds the demo store once; --force drops and rebuilds it."""
+def is_default_demo_database(url: str) -> bool:
+    """The SQLite file used when DATABASE_URL is unset: the one place demo data goes by default."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return False
+    return Path(parsed.database).resolve() == (PROJECT_ROOT / "tinsel.db").resolve()
+
+
+def seed_command(force: bool = False, demo: bool = False) -> int:
+    """`python -m bot seed`: builds the demo store once; --force drops and rebuilds it.
+
+    Only the default SQLite database (or any, with --demo) gets demo orders and demo logins: a
+    real store's database must never hold made-up orders or accounts anyone could log in with.
+    """
     store, settings = get_store(), get_settings()
+    if not (demo or is_default_demo_database(store.url)):
+        return _schema_only(store, force)
     store.create_schema()
     with store.session() as s:
         products = s.execute(select(func.count(Product.id))).scalar_one()
@@ -795,7 +810,28 @@ def seed_command(force: bool = False) -> int:
     print()
     print(demo_orders_markdown(store))
     print()
+    _print_demo_logins(store, settings)
+    return 0
+
+
+def _schema_only(store: Store, force: bool) -> int:
+    if force:
+        print(f"Not dropping anything in {_where(store.url)}: it is not the demo store "
+              "(add --demo to rebuild it as one).")
+        return 2
+    store.create_schema()
+    print(f"Tables ready in {_where(store.url)}. No demo orders and no console accounts were created: "
+          "this is not the default demo database (`python -m bot seed --demo` fills it with demo data).")
+    print("Add console accounts with: python -m bot agents add NAME --role agent|supervisor --limit AMOUNT")
+    return 0
+
+
+def _print_demo_logins(store: Store, settings: Settings) -> None:
+    """Shows a demo login's password once, when it is created; later runs say how to set a new one."""
     print(f"Agents' console logins (demo only; `python -m bot console`, port {settings.console_port}):")
     for username, role, password, limit in agents.ensure_demo_accounts(store, settings):
-        print(f"  {username} / {password}  ({role}, refund limit {limit:.2f})")
-    return 0
+        if password is not None:
+            print(f"  {username} / {password}  ({role}, refund limit {limit:.2f}) - shown only now, note it")
+        else:
+            print(f"  {username}  ({role}, refund limit {limit:.2f}) - its password was printed when it was "
+                  f"created; set a new one with: python -m bot agents reset-password {username}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import handoff, returns
+from bot import agents, handoff, returns
 from bot.handoff_cli import handoffs_command
 from bot.models import Order, Product, Refund, Return
 from bot.settings import load_settings
@@ -298,7 +298,13 @@ def test_an_agent_sees_the_conversation_and_resolving_the_ticket_gives_it_back_t
     since = shown.split("Since the handoff:")[1]
     assert "it's for my brother's birthday on friday" in since
 
-    resolved = bot_cli(store, rasa, "resolve", str(ticket_id), "--agent", "agent.riley", "--note", "approved by phone")
+    # The CLI acts as a named console account, and a pending refund is decided before resolving.
+    agents.add_account(store, "supervisor.morgan", "supervisor", settings.supervisor_refund_limit,
+                       "morgan-test-password", settings)
+    assert "approved by supervisor.morgan" in bot_cli(store, rasa, "approve", str(ticket_id),
+                                                      "--agent", "supervisor.morgan")
+    resolved = bot_cli(store, rasa, "resolve", str(ticket_id), "--agent", "supervisor.morgan",
+                       "--note", "approved by phone")
     assert "handed back to the bot" in resolved
     assert rasa.say(sender, "thanks so much!") != ""
     with store.session() as s:

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import agent_desk, agents, audit, shopper_notices
-from bot.agents_cli import add_command
+from bot.agents_cli import add_command, reset_password_command
 from bot.models import AgentAccount, AgentSession, AuditEntry, HandoffTicket, ShopperNotice
+from bot.store import Store
 from tests.bot.ladder_fixtures import refund_ticket
 
 PASSWORD = "a long enough secret"
@@ -95,15 +96,46 @@ def test_the_command_reads_the_password_from_stdin(store, settings):
     assert add_command("lee", "agent", "1", store=store, stdin=io.StringIO(PASSWORD + "\n"), out=out) == 1
 
 
-def test_the_demo_accounts_get_the_configured_limits_once(store, settings):
+def test_the_demo_accounts_get_the_configured_limits_and_a_password_shown_once(store, settings):
     first = agents.ensure_demo_accounts(store, settings)
     again = agents.ensure_demo_accounts(store, settings)
 
-    assert first == again
+    assert [(u, role, limit) for u, role, _, limit in first] == [(u, role, limit) for u, role, _, limit in again]
+    assert [password for _, _, password, _ in again] == [None, None]
     limits = {role: limit for _, role, _, limit in first}
     assert limits == {"agent": settings.agent_refund_limit, "supervisor": settings.supervisor_refund_limit}
     for username, _, password, _ in first:
         assert agents.log_in(store, username, password, settings) is not None
+
+
+def test_each_install_gets_its_own_demo_passwords(store, settings, tmp_path):
+    other = Store(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        other.create_schema()
+        mine = [password for _, _, password, _ in agents.ensure_demo_accounts(store, settings)]
+        theirs = [password for _, _, password, _ in agents.ensure_demo_accounts(other, settings)]
+    finally:
+        other.dispose()
+    assert len(set(mine + theirs)) == 4
+    assert all(len(password) >= agents.MIN_PASSWORD_LENGTH for password in mine)
+
+
+def test_reset_password_lets_the_new_one_in_and_logs_out_the_old(store, settings):
+    account(store, settings)
+    old_login = agents.log_in(store, "dana", PASSWORD, settings)
+
+    code = reset_password_command("dana", store=store, stdin=io.StringIO("brand-new-pass\n"), out=io.StringIO())
+
+    assert code == 0
+    assert agents.agent_for_token(store, old_login.token) is None
+    assert agents.log_in(store, "dana", PASSWORD, settings) is None
+    assert agents.log_in(store, "dana", "brand-new-pass", settings) is not None
+
+
+def test_reset_password_of_an_unknown_account_says_so(store, settings):
+    out = io.StringIO()
+    assert reset_password_command("nobody", store=store, stdin=io.StringIO("brand-new-pass\n"), out=out) == 1
+    assert "no account called nobody" in out.getvalue()
 
 
 # ------------------------------------------------------------------ logins and sessions

@@ -13,9 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
-from bot import audit, handoff, rasa_api
+from bot import agents, audit, handoff, rasa_api
+from bot.__main__ import main as bot_main
 from bot.handoff_cli import handoffs_command
-from bot.models import HandoffTicket
+from bot.models import AuditEntry, HandoffTicket
 from tests.bot.ladder_fixtures import refund_ticket as over_limit_ticket
 from tests.factories import add_events
 
@@ -37,7 +38,9 @@ def fake_rasa():
         def do_POST(self):
             url = urllib.parse.urlsplit(self.path)
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            calls.append((url.path, dict(urllib.parse.parse_qsl(url.query)), body))
+            query = dict(urllib.parse.parse_qsl(url.query))
+            query.pop("token", None)  # Rasa's API token (bot.rasa_api sends it; tested with the server)
+            calls.append((url.path, query, body))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -207,6 +210,19 @@ def run_cli(store, settings, *args, **kwargs):
     return code, out.getvalue()
 
 
+@pytest.fixture
+def accounts(store, settings):
+    """The console accounts the terminal acts as: alice (agent) and sam (supervisor)."""
+    agents.add_account(store, "alice", "agent", settings.agent_refund_limit, "alice-password", settings)
+    agents.add_account(store, "sam", "supervisor", settings.supervisor_refund_limit, "sam-password", settings)
+
+
+def audited(store, refund_id):
+    with store.session() as s:
+        query = select(AuditEntry.actor, AuditEntry.action).where(AuditEntry.refund_id == refund_id)
+        return [tuple(row) for row in s.execute(query.order_by(AuditEntry.id))]
+
+
 def test_the_list_shows_open_tickets_oldest_first(store, settings, conversation_id):
     open_for(store, settings, f"{conversation_id}-first", reason="frustration", channel="telegram")
     open_for(store, settings, f"{conversation_id}-second", reason="over_limit_refund", amount=Decimal("120.50"))
@@ -242,7 +258,7 @@ def test_show_prints_the_summary_and_what_the_shopper_wrote_since(store, setting
     assert "any news?" in since and "soaked" not in since
 
 
-def test_resolve_from_the_command_line_reports_an_unreachable_rasa(store, settings, conversation_id, dead_rasa_url):
+def test_resolve_from_the_command_line_reports_an_unreachable_rasa(store, settings, accounts, conversation_id, dead_rasa_url):
     ticket, _ = open_for(store, settings, conversation_id)
 
     code, text = run_cli(store, dataclasses.replace(settings, rasa_url=dead_rasa_url), "resolve", ticket.id, agent="alice", note="ok")
@@ -265,7 +281,7 @@ def test_showing_an_unknown_ticket_fails(store, settings):
     assert run_cli(store, settings, "show", 4242)[0] == 1
 
 
-def test_an_agent_approves_the_tickets_refund_from_the_command_line(store, settings, conversation_id, fake_rasa):
+def test_an_agent_approves_the_tickets_refund_from_the_command_line(store, settings, accounts, conversation_id, fake_rasa):
     ticket_id = over_limit_ticket(store, settings, conversation_id, settings.bot_refund_limit + Decimal("0.01"))
     rasa_url, calls = fake_rasa
 
@@ -276,11 +292,14 @@ def test_an_agent_approves_the_tickets_refund_from_the_command_line(store, setti
     with store.session() as s:
         assert s.get(HandoffTicket, ticket_id).refund.status == "approved"
     # The same path as the web console: Rasa is asked to tell the shopper in their channel.
-    assert calls[0] == (f"/conversations/{conversation_id}/execute", {"output_channel": "latest"},
-                        {"name": "action_tell_agent_decision"})
+    path, query, body = calls[0]
+    assert (path, query["output_channel"], body) == (
+        f"/conversations/{conversation_id}/execute", "latest", {"name": "action_tell_agent_decision"})
 
 
-def test_the_command_line_sends_refunds_over_the_agent_limit_to_a_supervisor(store, settings, conversation_id, dead_rasa_url):
+def test_the_command_line_sends_refunds_over_the_agent_limit_to_a_supervisor(
+    store, settings, accounts, conversation_id, dead_rasa_url
+):
     ticket_id = over_limit_ticket(store, settings, conversation_id, settings.agent_refund_limit + Decimal("0.01"))
     settings = dataclasses.replace(settings, rasa_url=dead_rasa_url)
 
@@ -288,13 +307,13 @@ def test_the_command_line_sends_refunds_over_the_agent_limit_to_a_supervisor(sto
     assert code == 1
     assert "supervisor" in text
 
-    code, text = run_cli(store, settings, "approve", ticket_id, agent="sam", level="supervisor")
+    code, text = run_cli(store, settings, "approve", ticket_id, agent="sam")
     assert code == 0
     with store.session() as s:
         assert s.get(HandoffTicket, ticket_id).refund.decided_by == "sam"
 
 
-def test_an_agent_denies_the_tickets_refund_from_the_command_line(store, settings, conversation_id, dead_rasa_url):
+def test_an_agent_denies_the_tickets_refund_from_the_command_line(store, settings, accounts, conversation_id, dead_rasa_url):
     ticket_id = over_limit_ticket(store, settings, conversation_id, settings.bot_refund_limit + Decimal("0.01"))
 
     code, text = run_cli(store, dataclasses.replace(settings, rasa_url=dead_rasa_url), "deny", ticket_id,
@@ -306,10 +325,70 @@ def test_an_agent_denies_the_tickets_refund_from_the_command_line(store, setting
         assert s.get(HandoffTicket, ticket_id).refund.status == "denied"
 
 
-def test_a_ticket_without_a_refund_has_nothing_to_approve(store, settings, conversation_id):
+def test_a_ticket_without_a_refund_has_nothing_to_approve(store, settings, accounts, conversation_id):
     ticket, _ = open_for(store, settings, conversation_id)
 
-    code, text = run_cli(store, settings, "approve", ticket.id)
+    code, text = run_cli(store, settings, "approve", ticket.id, agent="alice")
 
     assert code == 1
     assert "no refund" in text
+
+
+@pytest.mark.parametrize("action", ["approve", "deny", "resolve"])
+@pytest.mark.parametrize("who", ["nobody", None])
+def test_an_unknown_account_changes_nothing_from_the_command_line(store, settings, accounts, conversation_id,
+                                                                   dead_rasa_url, action, who):
+    ticket_id = over_limit_ticket(store, settings, conversation_id, settings.bot_refund_limit + Decimal("0.01"))
+    refund_id = over_limit_refund_id(store, ticket_id)
+    before = audited(store, refund_id)
+
+    code, text = run_cli(store, dataclasses.replace(settings, rasa_url=dead_rasa_url), action, ticket_id,
+                         agent=who, note="worn")
+
+    assert code != 0
+    assert "No active console account" in text
+    with store.session() as s:
+        ticket = s.get(HandoffTicket, ticket_id)
+        assert (ticket.status, ticket.refund.status) == ("open", "pending_review")
+    assert audited(store, refund_id) == before
+
+
+def over_limit_refund_id(store, ticket_id):
+    with store.session() as s:
+        return s.get(HandoffTicket, ticket_id).refund_id
+
+
+def test_the_command_line_uses_the_accounts_own_limit_and_the_audit_names_it(store, settings, accounts,
+                                                                             conversation_id, dead_rasa_url):
+    settings = dataclasses.replace(settings, rasa_url=dead_rasa_url)
+    ticket_id = over_limit_ticket(store, settings, conversation_id, Decimal("300.00"))
+    agents.add_account(store, "junior", "agent", Decimal("250.00"), "junior-password", settings)
+
+    code, text = run_cli(store, settings, "approve", ticket_id, agent="junior")
+    assert code == 1
+    assert "over junior's limit ($250.00)" in text
+    code, _ = run_cli(store, settings, "approve", ticket_id, agent="alice")
+    assert code == 0
+
+    assert ("junior", audit.REFUND_APPROVAL_REFUSED) in audited(store, over_limit_refund_id(store, ticket_id))
+    assert ("alice", audit.REFUND_APPROVED) in audited(store, over_limit_refund_id(store, ticket_id))
+
+
+def test_the_command_line_cannot_resolve_a_ticket_whose_refund_is_undecided(store, settings, accounts,
+                                                                            conversation_id, dead_rasa_url):
+    settings = dataclasses.replace(settings, rasa_url=dead_rasa_url)
+    ticket_id = over_limit_ticket(store, settings, conversation_id, settings.bot_refund_limit + Decimal("0.01"))
+
+    code, text = run_cli(store, settings, "resolve", ticket_id, agent="alice")
+
+    assert code == 1
+    assert "stays open" in text
+    with store.session() as s:
+        ticket = s.get(HandoffTicket, ticket_id)
+        assert (ticket.status, ticket.refund.status) == ("open", "pending_review")
+
+
+def test_the_command_line_has_no_level_switch_to_borrow_a_supervisors_limit():
+    with pytest.raises(SystemExit) as exit_:
+        bot_main(["handoffs", "approve", "1", "--agent", "alice", "--level", "supervisor"])
+    assert exit_.value.code != 0

@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 import bot.seed
+from bot import agents
 from bot.models import (
     IN_TRANSIT,
     ORDER_STATUSES,
+    AgentAccount,
     AuditEntry,
     Customer,
     Order,
@@ -352,14 +354,14 @@ def cli_store(store, settings, monkeypatch):
 
 
 def test_seed_command_builds_once_then_leaves_the_store_alone(cli_store, capsys):
-    assert seed_command() == 0
+    assert seed_command(demo=True) == 0
     out = capsys.readouterr().out
     assert "67 products" in out and "60 orders" in out
     assert "| 104802 | mia.johnson@example.com | processing |" in out
 
     with cli_store.session() as s:
         s.execute(select(Order).where(Order.number == "104802")).scalar_one().status = "cancelled"
-    assert seed_command() == 0
+    assert seed_command(demo=True) == 0
     out = capsys.readouterr().out
     assert out.startswith("Demo store already seeded (67 products, 60 orders) in ")
     with cli_store.session() as s:
@@ -367,10 +369,10 @@ def test_seed_command_builds_once_then_leaves_the_store_alone(cli_store, capsys)
 
 
 def test_seed_command_force_rebuilds_from_scratch(cli_store, capsys):
-    seed_command()
+    seed_command(demo=True)
     with cli_store.session() as s:
         s.execute(select(Order).where(Order.number == "104802")).scalar_one().status = "cancelled"
-    assert seed_command(force=True) == 0
+    assert seed_command(force=True, demo=True) == 0
     assert "Seeded the demo store" in capsys.readouterr().out
     with cli_store.session() as s:
         assert s.execute(select(Order.status).where(Order.number == "104802")).scalar_one() == "processing"
@@ -379,6 +381,53 @@ def test_seed_command_force_rebuilds_from_scratch(cli_store, capsys):
 
 def test_seed_command_creates_missing_tables(cli_store, capsys):
     cli_store.drop_schema()
-    assert seed_command() == 0
+    assert seed_command(demo=True) == 0
     with cli_store.session() as s:
         assert s.execute(select(func.count(Product.id))).scalar_one() >= 44
+
+
+def test_seed_shows_each_demo_password_once_and_later_says_how_to_set_one(cli_store, settings, capsys):
+    seed_command(demo=True)
+    first = capsys.readouterr().out
+    passwords = {username: re.search(rf"{re.escape(username)} / (\S+) ", first).group(1)
+                 for username, _ in agents.DEMO_ACCOUNTS}
+
+    seed_command(demo=True)
+    again = capsys.readouterr().out
+
+    for username, password in passwords.items():
+        assert agents.log_in(cli_store, username, password, settings) is not None
+        assert password not in again
+        assert f"reset-password {username}" in again and "printed when it was created" in again
+
+
+def test_seed_without_demo_on_a_database_other_than_the_default_creates_tables_only(cli_store, capsys):
+    cli_store.drop_schema()
+
+    assert seed_command() == 0
+
+    out = capsys.readouterr().out
+    assert "No demo orders and no console accounts" in out
+    with cli_store.session() as s:
+        assert s.execute(select(func.count(Order.id))).scalar_one() == 0
+        assert s.execute(select(func.count(Product.id))).scalar_one() == 0
+        assert s.execute(select(func.count(AgentAccount.id))).scalar_one() == 0
+
+
+def test_seed_force_without_demo_drops_nothing_outside_the_demo_store(cli_store, settings, capsys):
+    seed_command(demo=True)
+
+    assert seed_command(force=True) != 0
+
+    with cli_store.session() as s:
+        assert s.execute(select(func.count(Order.id))).scalar_one() == 60
+
+
+def test_only_the_default_sqlite_file_is_the_demo_store_by_default():
+    from bot.seed import is_default_demo_database
+    from bot.settings import PROJECT_ROOT, load_settings
+
+    assert is_default_demo_database(load_settings({}).database_url)
+    assert is_default_demo_database(f"sqlite:///{PROJECT_ROOT / 'tinsel.db'}")
+    assert not is_default_demo_database("postgresql://postgres@127.0.0.1:5432/tinsel")
+    assert not is_default_demo_database(f"sqlite:///{PROJECT_ROOT / 'elsewhere.db'}")

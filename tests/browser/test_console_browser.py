@@ -42,9 +42,14 @@ class ConsoleServer(ServerProcess):
 
 @pytest.fixture(scope="module")
 def console(running_stack):
-    """The console on the stack's demo store, with the demo logins `python -m bot seed` creates."""
-    logins = {role: (username, password)
-              for username, role, password, _ in agents.ensure_demo_accounts(running_stack.store, load_settings())}
+    """The console on the stack's demo store, with an agent and a supervisor account of its own
+    (demo logins get per-install passwords, shown once by `python -m bot seed`)."""
+    settings = load_settings()
+    logins = {"agent": ("browser.agent", "browser-agent-password"),
+              "supervisor": ("browser.supervisor", "browser-supervisor-password")}
+    limits = {"agent": settings.agent_refund_limit, "supervisor": settings.supervisor_refund_limit}
+    for role, (username, password) in logins.items():
+        agents.add_account(running_stack.store, username, role, limits[role], password, settings)
     server = ConsoleServer(running_stack.database_url, running_stack.rasa_url, running_stack.workdir / "console.log")
     yield server, logins
     server.stop()

@@ -277,6 +277,27 @@ def test_a_reply_goes_to_the_shoppers_channel_through_rasa(store, settings, acco
     assert ("dana", audit.AGENT_REPLIED) in actions_logged(store, ticket_id=ticket.id)
 
 
+def ticket_state(store, ticket_id) -> tuple[str, str]:
+    with store.session() as s:
+        ticket = s.get(HandoffTicket, ticket_id)
+        return ticket.status, ticket.refund.status
+
+
+def test_resolving_a_ticket_whose_refund_is_undecided_is_refused_and_both_stay_open(
+    store, settings, accounts, client, fake_rasa, conversation_id
+):
+    ticket_id = refund_ticket(store, settings, conversation_id, Decimal("120.00"))
+    client.log_in("dana")
+
+    page = client.act(ticket_id, "resolve", note="done here")
+
+    assert page.status == 409
+    assert "stays open" in page.text() and "decide refund" in page.text()
+    assert ticket_state(store, ticket_id) == ("open", "pending_review")
+    assert ("dana", audit.TICKET_RESOLVED) not in actions_logged(store, ticket_id=ticket_id)
+    assert fake_rasa.calls == []
+
+
 def test_claim_forward_and_resolve_are_recorded(store, settings, accounts, client, fake_rasa, conversation_id):
     ticket_id = refund_ticket(store, settings, conversation_id, Decimal("120.00"))
     client.log_in("dana")
@@ -284,6 +305,14 @@ def test_claim_forward_and_resolve_are_recorded(store, settings, accounts, clien
     assert client.act(ticket_id, "claim").status == 200
     assert client.act(ticket_id, "forward", note="regular customer, your call").status == 200
     assert refund_of(store, ticket_id).required_level == "supervisor"
+    # Forwarded is not decided: the ticket stays in the queue until the supervisor decides.
+    page = client.act(ticket_id, "resolve", note="handled")
+    assert page.status == 409 and "waits for a supervisor" in page.text()
+    assert ticket_state(store, ticket_id) == ("claimed", "pending_review")
+
+    supervisor = Client(client.base)
+    supervisor.log_in("sam")
+    assert supervisor.act(ticket_id, "approve").status == 200
     page = client.act(ticket_id, "resolve", note="handled")
 
     assert "handed back to the bot" in page.text()
