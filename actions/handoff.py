@@ -117,6 +117,7 @@ class ActionSessionStart(Action):
     A new session begins after `session_expiration_time` of silence, and the pause event of
     the old session is not part of the new one, so without this a shopper who came back after
     two hours would get the bot again while an agent still has their ticket.
+    A new session (also after /restart) ends the conversation's order verifications (issue #15).
     """
 
     def name(self) -> str:
@@ -127,6 +128,7 @@ class ActionSessionStart(Action):
         if domain.get("session_config", {}).get("carry_over_slots_to_new_session", True):
             events += [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
         events.append(ActionExecuted("action_listen"))
+        orders.forget_verifications(store(), conversation_id(tracker))
         with store().session() as s:
             if handoff.open_ticket_for(s, conversation_id(tracker)) is not None:
                 events.append(ConversationPaused())

@@ -57,18 +57,44 @@ class ValidateOrderLookupForm(FormValidationAction):
         number, email = (tracker.get_slot(slot) for slot in VERIFICATION_SLOTS)
         if not (changed & set(VERIFICATION_SLOTS)) or not (number and email):
             return events
-        result = orders.verify(store(), conversation_id(tracker), number, email, settings())
-        if result.outcome == "mismatch":
+        result = orders.verify(
+            store(), conversation_id(tracker), number, email, settings(), client=verification_client(tracker)
+        )
+        if result.outcome in ("mismatch", "throttled"):
+            # A throttled check looks exactly like a mismatch; its slots stay filled so the form
+            # ends (the conversation now counts as locked) and the shopper is offered a person.
             dispatcher.utter_message(response="utter_order_mismatch", attempts_left=result.attempts_left)
+        if result.outcome == "mismatch":
             events += [SlotSet(slot, None) for slot in VERIFICATION_SLOTS]
         return events
 
 
-def utter_not_verified(dispatcher: CollectingDispatcher) -> list[dict]:
-    """The form ended without proof of ownership: only a locked conversation gets here.
+def verification_client(tracker: Tracker) -> str:
+    """Who is asking, for the order-guessing throttle: "<channel>:<client>" when the channel
+    puts the client (e.g. its address) in the message metadata. Without one there is no client
+    bucket: counting a whole channel as one client would let 20 wrong guesses lock every
+    shopper of that channel out (the order and email limits still apply)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    client = metadata.get("client") if isinstance(metadata, dict) else None
+    return f"{tracker.get_latest_input_channel() or 'unknown'}:{client}" if client else ""
+
+
+def utter_not_verified(dispatcher: CollectingDispatcher, tracker: Tracker | None = None) -> list[dict]:
+    """The form ended without proof of ownership: a locked or throttled conversation, or (given
+    the tracker) one whose verification expired, which is simply asked again.
     The offer of a person is its own action so the shopper's "yes" can follow it in rules."""
+    cleared = [SlotSet(slot, None) for slot in VERIFICATION_SLOTS]
+    if tracker is not None:
+        cid = conversation_id(tracker)
+        with store().session() as s:
+            expired = orders.verification_expired(s, cid, tracker.get_slot("order_number"), settings())
+        if expired:
+            dispatcher.utter_message(response="utter_verification_expired")
+            return cleared + [FollowupAction("order_lookup_form")]
+        if orders.was_throttled(store(), cid):
+            return cleared + [FollowupAction("utter_offer_human")]
     dispatcher.utter_message(response="utter_verification_locked")
-    return [SlotSet(slot, None) for slot in VERIFICATION_SLOTS] + [FollowupAction("utter_offer_human")]
+    return cleared + [FollowupAction("utter_offer_human")]
 
 
 class ActionShowOrder(Action):
@@ -78,11 +104,12 @@ class ActionShowOrder(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
         config = settings()
         with store().session() as s:
-            order = orders.verified_order(s, conversation_id(tracker), tracker.get_slot("order_number"))
-            if order is None:
-                return utter_not_verified(dispatcher)
-            info = orders.tracking(s, order, config)
-            touch = personal_touch_after_lookup(s, tracker, order, config)
+            order = orders.verified_order(s, conversation_id(tracker), tracker.get_slot("order_number"), config)
+            if order is not None:
+                info = orders.tracking(s, order, config)
+                touch = personal_touch_after_lookup(s, tracker, order, config)
+        if order is None:  # outside the unit of work: the reply looks at the database again
+            return utter_not_verified(dispatcher, tracker)
         return utter_tracking(dispatcher, info, touch)
 
 
@@ -138,7 +165,7 @@ class ActionCancelOrder(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
         result = orders.cancel(store(), conversation_id(tracker), tracker.get_slot("order_number"), settings())
         if result.outcome == "not_verified":
-            return utter_not_verified(dispatcher)
+            return utter_not_verified(dispatcher, tracker)
         if result.outcome == "cancelled":
             dispatcher.utter_message(
                 response="utter_cancel_done", order_number=result.order_number, amount=money(result.amount)

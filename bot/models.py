@@ -181,6 +181,21 @@ class VerificationAttempt(Base):
     at = Column(DateTime, nullable=False)
 
 
+# --- Issue #15: order-guessing throttle (bot/verification_throttle.py).
+class VerificationFailure(Base):
+    """A failed order-number + email check, kept across conversations and restarts so
+    guessing is throttled per order number, per email and per channel client."""
+
+    __tablename__ = "verification_failures"
+    id = Column(Integer, primary_key=True)
+    order_number = Column(String(20), nullable=False, default="", index=True)
+    email_hash = Column(String(64), nullable=False, default="", index=True)  # SHA-256 hex
+    client = Column(String(255), nullable=False, default="", index=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    throttled = Column(Boolean, nullable=False, default=False)  # refused without checking the pair
+    at = Column(DateTime, nullable=False, index=True)
+
+
 class VerifiedOrder(Base):
     """A conversation proved it owns an order; actions on the order require this row."""
 
@@ -189,6 +204,8 @@ class VerifiedOrder(Base):
     conversation_id = Column(String(255), nullable=False)
     order_id = Column(ForeignKey("orders.id"), nullable=False)
     verified_at = Column(DateTime, nullable=False)
+    # Issue #15: access lapses after VERIFICATION_IDLE_MINUTES without use; each use refreshes it.
+    last_used_at = Column(DateTime)  # unset: counts from verified_at
     __table_args__ = (UniqueConstraint("conversation_id", "order_id"),)
 
     order = relationship("Order")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, verification_throttle
 from bot.catalog import complement_for, product_url
 from bot.models import (
     NOT_YET_SHIPPED,
@@ -69,7 +69,7 @@ def parse_email(text: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Verification:
-    outcome: str  # verified | mismatch | locked
+    outcome: str  # verified | mismatch | locked | throttled
     attempts_left: int
     order_number: str | None = None
 
@@ -84,28 +84,48 @@ def failed_attempts(session: Session, conversation_id: str) -> int:
 
 
 def is_locked(store: Store, conversation_id: str, settings: Settings) -> bool:
-    """True once this conversation has used up its verification attempts."""
+    """True once this conversation has used up its verification attempts or was throttled."""
     with store.session() as s:
-        return failed_attempts(s, conversation_id) >= settings.max_verification_attempts
+        return failed_attempts(s, conversation_id) >= settings.max_verification_attempts or (
+            verification_throttle.was_throttled(s, conversation_id)
+        )
+
+
+def was_throttled(store: Store, conversation_id: str) -> bool:
+    """True when this conversation's look-up was refused by the order-guessing throttle."""
+    with store.session() as s:
+        return verification_throttle.was_throttled(s, conversation_id)
 
 
 def verify(
-    store: Store, conversation_id: str, order_number: str | None, email: str | None, settings: Settings
+    store: Store,
+    conversation_id: str,
+    order_number: str | None,
+    email: str | None,
+    settings: Settings,
+    client: str = "",
+    now: dt.datetime | None = None,
 ) -> Verification:
     """Checks that `email` is the email on order `order_number` and remembers the proof.
 
     A mismatch never tells whether the order exists. After the configured number of
     failures the conversation is locked: even a correct pair is refused from then on.
+    Guessing spread over many conversations is throttled per order number, email and
+    client (bot/verification_throttle.py): a throttled check is refused even when right.
     """
     number = parse_order_number(order_number)
     address = parse_email(email)
     limit = settings.max_verification_attempts
+    now = now or settings.now()
     with store.session() as s:
         failures = failed_attempts(s, conversation_id)
         if failures >= limit:
             return Verification("locked", 0)
+        throttled = verification_throttle.is_throttled(
+            s, order_number=number, email=address, client=client, settings=settings, now=now
+        )
         order = None
-        if number and address:
+        if number and address and not throttled:
             order = s.execute(
                 select(Order)
                 .join(Customer)
@@ -116,11 +136,17 @@ def verify(
                 conversation_id=conversation_id,
                 order_id=order.id if order else None,
                 succeeded=order is not None,
-                at=settings.now(),
+                at=now,
             )
         )
         if order is None:
+            verification_throttle.record_failure(
+                s, conversation_id=conversation_id, order_number=number, email=address, client=client,
+                throttled=throttled, settings=settings, now=now,
+            )
             failures += 1
+            if throttled:
+                return Verification("throttled", max(limit - failures, 0))
             outcome = "locked" if failures >= limit else "mismatch"
             return Verification(outcome, limit - failures)
         already = s.execute(
@@ -129,20 +155,74 @@ def verify(
             )
         ).scalar_one_or_none()
         if already is None:
-            s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=settings.now()))
+            s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=now, last_used_at=now))
+        else:
+            already.verified_at = already.last_used_at = now
         return Verification("verified", limit - failures, order.number)
 
 
-def verified_order(session: Session, conversation_id: str, order_number: str | None) -> Order | None:
-    """The order, if and only if this conversation has proved it owns it."""
+def verified_order(
+    session: Session,
+    conversation_id: str,
+    order_number: str | None,
+    settings: Settings | None = None,
+    now: dt.datetime | None = None,
+) -> Order | None:
+    """The order, if and only if this conversation has proved it owns it and, given settings,
+    used that proof within VERIFICATION_IDLE_MINUTES (each use refreshes it)."""
     number = parse_order_number(order_number)
     if not number:
         return None
-    return session.execute(
-        select(Order)
-        .join(VerifiedOrder, VerifiedOrder.order_id == Order.id)
+    proof = _fresh_proof(session, conversation_id, number, settings, now)
+    return proof.order if proof else None
+
+
+def _fresh_proof(
+    session: Session, conversation_id: str, number: str, settings: Settings | None, now: dt.datetime | None
+) -> VerifiedOrder | None:
+    proof = session.execute(
+        select(VerifiedOrder)
+        .join(Order, VerifiedOrder.order_id == Order.id)
         .where(VerifiedOrder.conversation_id == conversation_id, Order.number == number)
     ).scalar_one_or_none()
+    if proof is None or settings is None:  # without settings (older callers): no idle expiry
+        return proof
+    now = now or settings.now()
+    last_used = proof.last_used_at or proof.verified_at
+    if last_used < now - dt.timedelta(minutes=settings.verification_idle_minutes):
+        return None
+    proof.last_used_at = max(last_used, now)
+    return proof
+
+
+def verification_expired(
+    session: Session, conversation_id: str, order_number: str | None, settings: Settings | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
+    """True when this conversation did verify the order but left it unused too long, so the
+    shopper is asked again with a friendly word instead of a refusal."""
+    number = parse_order_number(order_number)
+    if not number:
+        return False
+    if settings is None:
+        return False
+    exists = session.execute(
+        select(VerifiedOrder.id)
+        .join(Order, VerifiedOrder.order_id == Order.id)
+        .where(VerifiedOrder.conversation_id == conversation_id, Order.number == number)
+    ).first()
+    return exists is not None and _fresh_proof(session, conversation_id, number, settings, now) is None
+
+
+def forget_verifications(store: Store, conversation_id: str) -> int:
+    """Ends every verification of a conversation (on restart); returns how many ended."""
+    with store.session() as s:
+        proofs = list(
+            s.execute(select(VerifiedOrder).where(VerifiedOrder.conversation_id == conversation_id)).scalars()
+        )
+        for proof in proofs:
+            s.delete(proof)
+        return len(proofs)
 
 
 @dataclass(frozen=True)
@@ -236,7 +316,7 @@ def cancel(store: Store, conversation_id: str, order_number: str | None, setting
     ladder; the items return to stock. Asked twice, the second answer is "already cancelled".
     """
     with store.session() as s:
-        order = verified_order(s, conversation_id, order_number)
+        order = verified_order(s, conversation_id, order_number, settings)
         if order is None:
             return Cancellation("not_verified")
         order = s.execute(select(Order).where(Order.id == order.id).with_for_update()).scalar_one()

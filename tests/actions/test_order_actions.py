@@ -128,3 +128,84 @@ def test_a_bare_number_and_email_fill_the_form_without_entities(shop, domain, co
     events, messages = validate(tracker, domain)
     assert {e["name"]: e["value"] for e in events} == {"order_email": EMAIL}
     assert messages == []
+
+
+# --- Issue #15: order-guessing throttle and verification expiry, as the action server runs them.
+def guessed_from_other_conversations(settings):
+    """Wrong emails for NUMBER from many conversations, up to the per-order limit."""
+    from bot import orders
+
+    for n in range(settings.guess_limit_per_order):
+        orders.verify(bot_store(), f"guesser-{n}", NUMBER, f"guess{n}@example.com", settings, client=f"rest:{n}")
+
+
+def bot_store():
+    from actions.common import store
+
+    return store()
+
+
+def test_a_throttled_right_pair_gets_the_mismatch_answer_and_an_offer_of_a_person(
+    shop, domain, conversation_id, settings
+):
+    from actions.common import settings as action_settings
+
+    guessed_from_other_conversations(action_settings())
+    events, messages = validate(filled(conversation_id, NUMBER, EMAIL), domain)
+    assert response_names(messages) == ["utter_order_mismatch"]
+    assert {e["name"]: e["value"] for e in events} == {"order_number": NUMBER, "order_email": EMAIL}
+    required = asyncio.run(ValidateOrderLookupForm().required_slots(
+        ["order_number", "order_email"], None, make_tracker(conversation_id), domain))
+    assert required == []
+    events, messages = run_action(ActionShowOrder(), make_tracker(conversation_id, slots={
+        "order_number": NUMBER, "order_email": EMAIL}), domain)
+    assert response_names(messages) == []
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "utter_offer_human"}
+
+
+def test_the_channel_client_from_message_metadata_is_what_gets_throttled(shop, domain, settings):
+    from actions.common import settings as action_settings
+    from actions.orders import verification_client
+
+    tracker = filled("someone", NUMBER, OTHER_EMAIL)
+    tracker.latest_message["metadata"] = {"client": "203.0.113.7"}
+    tracker.events.insert(0, {"event": "user", "input_channel": "rest", "text": "x"})
+    assert verification_client(tracker) == "rest:203.0.113.7"
+    assert verification_client(filled("someone", NUMBER, OTHER_EMAIL)) == ""  # no whole-channel bucket
+    for n in range(action_settings().guess_limit_per_client):
+        tracker = filled(f"c{n}", f"5000{n:02d}", f"x{n}@example.com")
+        tracker.latest_message["metadata"] = {"client": "203.0.113.7"}
+        tracker.events.insert(0, {"event": "user", "input_channel": "rest", "text": "x"})
+        _, said = validate(tracker, domain)
+        assert response_names(said) == ["utter_order_mismatch"], n
+    tracker = filled("owner", NUMBER, EMAIL)
+    tracker.latest_message["metadata"] = {"client": "203.0.113.7"}
+    tracker.events.insert(0, {"event": "user", "input_channel": "rest", "text": "x"})
+    events, messages = validate(tracker, domain)
+    assert response_names(messages) == ["utter_order_mismatch"]
+    events, messages = validate(filled("owner-elsewhere", NUMBER, EMAIL), domain)
+    assert messages == []
+
+
+def test_an_expired_verification_asks_again_in_a_friendly_way(shop, domain, conversation_id):
+    from actions.common import settings as action_settings
+    from bot import orders
+
+    config = action_settings()
+    long_ago = config.now() - dt.timedelta(minutes=config.verification_idle_minutes + 1)
+    orders.verify(bot_store(), conversation_id, NUMBER, EMAIL, config, now=long_ago)
+    events, messages = run_action(ActionShowOrder(), make_tracker(conversation_id, slots={
+        "order_number": NUMBER, "order_email": EMAIL}), domain)
+    assert response_names(messages) == ["utter_verification_expired"]
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "order_lookup_form"}
+    assert {"event": "slot", "timestamp": None, "name": "order_number", "value": None} in events
+
+
+def test_a_new_session_ends_the_verification(shop, domain, conversation_id):
+    from actions.handoff import ActionSessionStart
+
+    validate(filled(conversation_id, NUMBER, EMAIL), domain)
+    run_action(ActionSessionStart(), make_tracker(conversation_id, slots={"order_number": NUMBER}), domain)
+    _, messages = run_action(ActionShowOrder(), make_tracker(conversation_id, slots={
+        "order_number": NUMBER, "order_email": EMAIL}), domain)
+    assert "utter_order_status" not in response_names(messages)

@@ -161,3 +161,31 @@ def test_cancelling_needs_verification_even_with_the_right_number(store, pinned,
     assert orders.cancel(store, conversation_id, shop["processing"], pinned).outcome == "not_verified"
     with store.session() as s:
         assert s.execute(select(Order.status).where(Order.number == shop["processing"])).scalar_one() == "processing"
+
+
+# --- Issue #15: verified access expires after idle time and on restart.
+def test_verified_access_expires_after_idle_time_and_use_refreshes_it(store, pinned, shop, conversation_id):
+    noon = pinned.now()
+    idle = dt.timedelta(minutes=pinned.verification_idle_minutes)
+    orders.verify(store, conversation_id, shop["shipped"], shop["ann"], pinned, now=noon)
+    with store.session() as s:
+        used = noon + idle - dt.timedelta(minutes=1)
+        assert orders.verified_order(s, conversation_id, shop["shipped"], pinned, now=used) is not None
+    with store.session() as s:
+        still = used + idle - dt.timedelta(minutes=1)
+        assert orders.verified_order(s, conversation_id, shop["shipped"], pinned, now=still) is not None
+    with store.session() as s:
+        gone = still + idle + dt.timedelta(minutes=1)
+        assert orders.verified_order(s, conversation_id, shop["shipped"], pinned, now=gone) is None
+        assert orders.verification_expired(s, conversation_id, shop["shipped"], pinned, now=gone)
+        assert not orders.verification_expired(s, "someone-else", shop["shipped"], pinned, now=gone)
+
+
+def test_verification_ends_when_the_conversation_restarts(store, pinned, shop, conversation_id):
+    orders.verify(store, conversation_id, shop["shipped"], shop["ann"], pinned)
+    orders.verify(store, "other-chat", shop["shipped"], shop["ann"], pinned)
+    assert orders.forget_verifications(store, conversation_id) == 1
+    with store.session() as s:
+        assert orders.verified_order(s, conversation_id, shop["shipped"], pinned) is None
+        assert orders.verified_order(s, "other-chat", shop["shipped"], pinned) is not None
+    assert orders.cancel(store, conversation_id, shop["shipped"], pinned).outcome == "not_verified"
