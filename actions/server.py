@@ -45,12 +45,25 @@ def require_secret(app: Sanic, secret: str) -> None:
         return response.json({"error": "missing or wrong action server secret"}, status=HTTPStatus.UNAUTHORIZED)
 
 
+def answer_failures_without_echo(app: Sanic) -> None:
+    """rasa-sdk answers a failed action with the whole request (the shopper's tracker, email
+    included) in the 500 body, which Rasa then writes to its log. Answer with the action's name only."""
+
+    @app.exception(Exception)
+    async def action_failed(request: Request, exception: Exception):
+        action = (request.json or {}).get("next_action") if request.method == "POST" else None
+        logger.error("Action %s failed: %s", action, type(exception).__name__, exc_info=exception)
+        return response.json({"error": "the action failed", "action_name": action},
+                             status=HTTPStatus.INTERNAL_SERVER_ERROR)
+
+
 def build_app(settings: Settings) -> Sanic:
     if not settings.action_server_token:
         raise MissingSecret("ACTION_SERVER_TOKEN is not set: run `python -m bot secrets` (make run does).")
     # Rasa calls the action server server-to-server; no browser needs CORS here.
     app = create_app("actions", cors_origins=[])
     require_secret(app, settings.action_server_token)
+    answer_failures_without_echo(app)
     return app
 
 

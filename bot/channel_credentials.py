@@ -1,6 +1,6 @@
 """The credentials file Rasa reads at run time: the committed credentials.yml (REST and
-socket.io, always on) plus Slack and Telegram, each switched on only when its settings are
-present, so the secrets stay in `.env` and never in the repository.
+socket.io; REST left out with REST_CHANNEL=off) plus Slack and Telegram, each switched on only
+when its settings are present, so the secrets stay in `.env` and never in the repository.
 
 `python -m bot rasa-credentials > .rasa/credentials.yml` writes it (the Makefile does).
 The connectors are the thin subclasses in `channels/` that take an API base URL; they keep
@@ -18,6 +18,7 @@ import yaml
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 BASE_CREDENTIALS = PROJECT_ROOT / "credentials.yml"
+REST_CONNECTOR = "channels.rest.RestInput"
 SLACK_CONNECTOR = "channels.slack.SlackInput"
 TELEGRAM_CONNECTOR = "channels.telegram.TelegramInput"
 
@@ -53,6 +54,8 @@ def telegram_webhook_secret(settings: Settings) -> str:
 
 def channel_credentials(settings: Settings, base: dict[str, Any]) -> dict[str, Any]:
     credentials = dict(base)
+    if settings.rest_channel == "off":
+        credentials.pop(REST_CONNECTOR, None)
     if _required("Slack", {"SLACK_BOT_TOKEN": settings.slack_bot_token,
                            "SLACK_SIGNING_SECRET": settings.slack_signing_secret}):
         slack = {

@@ -67,7 +67,7 @@ def _post(path: str, payload: Any, query: dict[str, str], rasa_url: str | None, 
 
 
 def _events_path(conversation_id: str) -> str:
-    return f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker/events"
+    return f"/conversations/{urllib.parse.quote(conversation_id, safe=':')}/tracker/events"
 
 
 def execute_action(
@@ -82,7 +82,7 @@ def execute_action(
     value says whether the conversation is still paused afterwards.
     Raises RasaUnavailable like resume_conversation.
     """
-    path = f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/execute"
+    path = f"/conversations/{urllib.parse.quote(conversation_id, safe=':')}/execute"
     answer = _post(path, {"name": action}, {"output_channel": "latest"}, rasa_url, timeout)
     return bool(((answer or {}).get("tracker") or {}).get("paused"))
 
@@ -144,7 +144,7 @@ def trigger_intent(
     messages Rasa reports (channels that push, like Slack or socket.io, get them directly).
     Raises RasaUnavailable like resume_conversation.
     """
-    path = f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/trigger_intent"
+    path = f"/conversations/{urllib.parse.quote(conversation_id, safe=':')}/trigger_intent"
     answer = _post(path, {"name": intent, "entities": entities or {}}, {"output_channel": "latest"}, rasa_url, timeout)
     return list((answer or {}).get("messages") or [])
 

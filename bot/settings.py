@@ -47,6 +47,17 @@ class Settings:
     console_port: int = 5002
     # CONSOLE_SESSION_MINUTES=480: how long a console login lasts.
     console_session_minutes: int = 480
+    # --- Issue #15: order-guessing throttle and verification expiry (bot/verification_throttle.py,
+    # bot/orders.py). GUESS_WINDOW_MINUTES=60: the sliding window failed checks are counted in;
+    # GUESS_LIMIT_PER_ORDER=5, GUESS_LIMIT_PER_EMAIL=5, GUESS_LIMIT_PER_CLIENT=20: failures in
+    # that window, across all conversations, after which checks for that order number / email /
+    # channel client are refused even with the right pair.
+    guess_window_minutes: int = 60
+    guess_limit_per_order: int = 5
+    guess_limit_per_email: int = 5
+    guess_limit_per_client: int = 20
+    # VERIFICATION_IDLE_MINUTES=30: a verified order unused this long must be verified again.
+    verification_idle_minutes: int = 30
     # --- Holiday calendar, gifts, loyalty, engagement (bot/holiday_calendar.py, gifts.py,
     # engagement.py). Defaults live here; load_settings only overrides variables that are set.
     # Day specs below are "MM-DD" or a moving day ("thanksgiving", "black_friday",
@@ -120,6 +131,9 @@ class Settings:
     telegram_webhook_secret: str = ""
     # TELEGRAM_API_URL: the Bot API server (a self-hosted one, e.g. http://localhost:8081).
     telegram_api_url: str = "https://api.telegram.org"
+    # --- REST channel (issue #15): REST_CHANNEL=open (default) listens on /webhooks/rest/webhook,
+    # its conversations kept apart as `rest:<sender>`; off leaves it out of the credentials.
+    rest_channel: str = "open"
     # --- Who may call the servers (README "Security"). Secrets come from .env only;
     # `python -m bot secrets` (run by make run) generates the missing ones.
     # TINSEL_API_TOKEN: Rasa's HTTP API (`rasa run --auth-token`); the console, reminder runner,
@@ -133,6 +147,13 @@ class Settings:
     # WEBCHAT_ORIGIN: the only browser origin Rasa answers cross-origin (the web chat page);
     # empty = http://localhost:WEBCHAT_PORT.
     webchat_origin: str = ""
+    # --- Issue #15: when the action server or the store database is down (rasa_extensions/).
+    # ACTION_TIMEOUT_SECONDS=5: how long Rasa waits for the action server before telling the
+    # shopper it can't reach the order system.
+    action_timeout_seconds: float = 5.0
+    # SUPPORT_CONTACT=help@tinsel.example: the human contact offered when the order system is
+    # unreachable (the in-chat handoff needs the action server too).
+    support_contact: str = "help@tinsel.example"
 
     def webchat_page_origin(self) -> str:
         return self.webchat_origin or f"http://localhost:{self.webchat_port}"
@@ -174,7 +195,26 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         console_session_minutes=int(env.get("CONSOLE_SESSION_MINUTES", "480")),
         **_overrides(env, _CALENDAR_AND_ENGAGEMENT_VARIABLES),
         **_overrides(env, _CHANNEL_VARIABLES),
+        **_overrides(env, _VERIFICATION_VARIABLES),
+        **_overrides(env, _FAULT_VARIABLES),
     )
+
+
+# Issue #15: what the shopper hears when the action server or database is down.
+_FAULT_VARIABLES = {
+    "ACTION_TIMEOUT_SECONDS": ("action_timeout_seconds", float),
+    "SUPPORT_CONTACT": ("support_contact", str),
+}
+
+
+# Issue #15: order-guessing throttle and verification expiry.
+_VERIFICATION_VARIABLES = {
+    "GUESS_WINDOW_MINUTES": ("guess_window_minutes", int),
+    "GUESS_LIMIT_PER_ORDER": ("guess_limit_per_order", int),
+    "GUESS_LIMIT_PER_EMAIL": ("guess_limit_per_email", int),
+    "GUESS_LIMIT_PER_CLIENT": ("guess_limit_per_client", int),
+    "VERIFICATION_IDLE_MINUTES": ("verification_idle_minutes", int),
+}
 
 
 _CHANNEL_VARIABLES = {
@@ -192,7 +232,16 @@ _CHANNEL_VARIABLES = {
     "ACTION_SERVER_TOKEN": ("action_server_token", str),
     "ACTION_SERVER_HOST": ("action_server_host", str),
     "WEBCHAT_ORIGIN": ("webchat_origin", lambda origin: origin.rstrip("/")),
+    "REST_CHANNEL": ("rest_channel", lambda value: _one_of(value, ("open", "off"), "REST_CHANNEL")),
 }
+
+
+def _one_of(value: str, allowed: tuple[str, ...], name: str) -> str:
+    """A setting with a few known values; a typo is an error, not a silent default."""
+    value = value.strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def _names_to_ints(text: str) -> tuple[tuple[str, int], ...]:

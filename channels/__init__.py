@@ -7,3 +7,6 @@ server imports every module there). Rasa loads them by module path from the cred
 `python -m bot rasa-credentials` writes; each keeps Rasa's channel name, so the webhook URLs
 are Rasa's: /webhooks/slack/webhook, /webhooks/telegram/webhook, /socket.io.
 """
+from rasa_extensions import resilient_actions
+
+resilient_actions.install()  # every `rasa run` imports channels: an honest reply when the action server is down

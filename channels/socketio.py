@@ -1,33 +1,80 @@
-"""Rasa's socket.io channel with session persistence that delivers replies.
+"""Rasa's socket.io channel with session persistence that delivers replies, and sessions a
+stranger cannot pick.
 
 With session_persistence Rasa sends every reply to the room named after the session id, and
 joins the socket to that room on `session_request` with `sio.enter_room(...)`. Since
 python-socketio 5.10 AsyncServer.enter_room is a coroutine, which Rasa 3.6 does not await: the
 socket never joins, and the web chat gets no answers. This channel awaits it.
+
+Rasa also takes the session id (the conversation id) from the client: any one on
+session_request, and again from every `user_uttered`, so a client could talk in any
+conversation whose id it knows or guesses ("123456", a Telegram chat id). Here a proposed id is
+kept only if it has the form of the ids this server issues (32 lowercase hex characters, 128
+random bits from `secrets`; the web chat proposes its own again after a reload), otherwise a
+fresh one is issued; and messages go to the session confirmed to that socket, never to the one
+a message names.
 """
 from __future__ import annotations
 
 import inspect
-import uuid
+import json
+import logging
+import re
+import secrets
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels import socketio
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint
 
+logger = logging.getLogger(__name__)
+
+SESSION_ID_FORM = re.compile(r"[0-9a-f]{32}")
+
+
+def accepted_session_id(proposed: Any) -> Text:
+    """The client's id if it has the form of one this server issues, else a fresh one."""
+    if isinstance(proposed, str) and SESSION_ID_FORM.fullmatch(proposed):
+        return proposed
+    return secrets.token_hex(16)
+
 
 class SocketIOInput(socketio.SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
+        if not self.session_persistence:
+            return blueprint
         sio = self.sio
+        sessions: Dict[Text, Text] = {}  # socket id -> the session confirmed to it
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            session_id = (data or {}).get("session_id") or uuid.uuid4().hex
-            if self.session_persistence:
-                entered = sio.enter_room(sid, session_id, namespace=self.namespace)
-                if inspect.isawaitable(entered):
-                    await entered
+            proposed = data.get("session_id") if isinstance(data, dict) else None
+            session_id = accepted_session_id(proposed)
+            sessions[sid] = session_id
+            entered = sio.enter_room(sid, session_id, namespace=self.namespace)
+            if inspect.isawaitable(entered):
+                await entered
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text) -> None:
+            sessions.pop(sid, None)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Dict) -> None:
+            session_id = sessions.get(sid)
+            if session_id is None or not isinstance(data, dict):
+                logger.warning("Ignored a web chat message from a socket without a confirmed session.")
+                return
+            await on_new_message(UserMessage(
+                data.get("message", ""), socketio.SocketIOOutput(sio, self.bot_message_evt), session_id,
+                input_channel=self.name(), metadata=metadata_of(data, self.metadata_key)))
+
         return blueprint
+
+
+def metadata_of(data: Dict, key: Text) -> Dict:
+    """As Rasa reads it: a dict, or JSON text of one."""
+    metadata = data.get(key) or {}
+    return json.loads(metadata) if isinstance(metadata, str) else metadata

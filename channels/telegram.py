@@ -85,14 +85,23 @@ class TelegramInput(telegram.TelegramInput):
 
         @blueprint.middleware("request")
         async def authenticate(request: Request):
-            if request.path.endswith("/set_webhook"):
+            """Runs for every route of this blueprint. Only set_webhook is open (it registers
+            with the secret); the rest, whatever the spelling of its path (/webhook/ is routed
+            to the same handler), needs the secret."""
+            if is_set_webhook(request):
                 await self.register_webhook()
                 return response.text("Webhook setup successful")
-            if request.path.endswith("/webhook"):
-                sent = request.headers.get(SECRET_HEADER, "")
-                if not hmac.compare_digest(sent.encode(), self.secret_token.encode()):
-                    logger.warning("Refused a Telegram webhook request without the right secret token.")
-                    return response.text("wrong or missing secret token", status=HTTPStatus.FORBIDDEN)
+            sent = request.headers.get(SECRET_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), self.secret_token.encode()):
+                logger.warning("Refused a Telegram webhook request without the right secret token.")
+                return response.text("wrong or missing secret token", status=HTTPStatus.FORBIDDEN)
             return None
 
         return blueprint
+
+
+def is_set_webhook(request: Request) -> bool:
+    """By the route Sanic matched (its handler's name), else by the path without trailing slashes."""
+    if request.route is not None:
+        return request.route.name.rsplit(".", 1)[-1] == "set_webhook"
+    return request.path.rstrip("/").rsplit("/", 1)[-1] == "set_webhook"

@@ -14,6 +14,9 @@ class Assistant:
     def __init__(self, action_server_url: str):
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
+        from rasa_extensions import resilient_actions
+
+        resilient_actions.install()
 
         self.loop = asyncio.new_event_loop()
         self.agent = Agent.load(str(MODEL), action_endpoint=EndpointConfig(action_server_url, headers=action_server_headers()))

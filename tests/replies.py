@@ -8,7 +8,7 @@ import urllib.request
 
 import yaml
 
-from tests.servers import ROOT
+from tests.servers import ROOT, api_token
 
 
 def response_texts(name: str) -> list[str]:
@@ -18,7 +18,8 @@ def response_texts(name: str) -> list[str]:
 
 def user_texts(rasa_url: str, conversation_id: str) -> list[str]:
     """What the shopper said in the conversation, from Rasa's tracker."""
-    url = f"{rasa_url}/conversations/{urllib.parse.quote(str(conversation_id))}/tracker"
+    token = urllib.parse.urlencode({"token": api_token()})
+    url = f"{rasa_url}/conversations/{urllib.parse.quote(str(conversation_id))}/tracker?{token}"
     with urllib.request.urlopen(url, timeout=30) as response:
         events = json.loads(response.read())["events"] or []
     return [e.get("text") for e in events if e["event"] == "user"]

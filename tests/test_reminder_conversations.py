@@ -13,6 +13,7 @@ import pytest
 from bot import holiday_calendar, reminders
 from bot.reminders_cli import send_through_rasa
 from bot.settings import load_settings
+from channels.rest import rest_conversation_id
 from tests.servers import api_token
 
 pytestmark = pytest.mark.usefixtures("assistant")
@@ -72,7 +73,7 @@ def test_a_reminder_typed_by_the_shopper_says_nothing_about_a_sale(assistant):
 
 def bot_messages(rasa_url: str, sender: str) -> list[str]:
     token = urllib.parse.urlencode({"token": api_token()})
-    path = f"{rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker?{token}"
+    path = f"{rasa_url}/conversations/{urllib.parse.quote(sender, safe=':')}/tracker?{token}"
     with urllib.request.urlopen(path, timeout=30) as r:
         return [e["text"] for e in json.loads(r.read())["events"] if e["event"] == "bot" and e.get("text")]
 
@@ -83,14 +84,15 @@ def test_the_runner_fires_the_reminder_through_a_running_rasa_server(running_sta
     if holiday_calendar.holiday_sale(config.today(), config).status == "on":
         pytest.skip("the sale is on today: there is nothing to be reminded of")
     sender = f"live-{uuid.uuid4().hex[:10]}"
+    conversation = rest_conversation_id(sender)  # REST conversations are kept as rest:<sender>
     answer = running_stack.rasa.say(sender, "please remind me when your black friday sale starts")
     assert "I'll send you a message in this chat" in answer
-    [stored] = reminder_of(running_stack.store, sender)
+    [stored] = reminder_of(running_stack.store, conversation)
 
     early = reminders.deliver_due(running_stack.store, send_through_rasa(config), now=stored.due_at.replace(hour=8),
                                   settings=config)
     assert stored.id not in early.sent
     report = reminders.deliver_due(running_stack.store, send_through_rasa(config), now=stored.due_at, settings=config)
     assert stored.id in report.sent
-    assert "the holiday sale is on now" in bot_messages(running_stack.rasa_url, sender)[-1]
-    assert reminder_of(running_stack.store, sender) == []
+    assert "the holiday sale is on now" in bot_messages(running_stack.rasa_url, conversation)[-1]
+    assert reminder_of(running_stack.store, conversation) == []

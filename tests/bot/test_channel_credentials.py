@@ -2,7 +2,7 @@ import pytest
 import yaml
 
 from bot.channel_credentials import (
-    SLACK_CONNECTOR, TELEGRAM_CONNECTOR, ChannelSettingsError, channel_credentials, read_base_credentials,
+    REST_CONNECTOR, SLACK_CONNECTOR, TELEGRAM_CONNECTOR, ChannelSettingsError, channel_credentials, read_base_credentials,
     rasa_credentials_yaml,
 )
 from bot.settings import load_settings
@@ -19,8 +19,20 @@ def credentials(env: dict) -> dict:
 def test_without_slack_or_telegram_settings_only_rest_and_socketio_listen():
     generated = credentials({})
     assert generated == read_base_credentials()
-    assert set(generated) == {"rest", "channels.socketio.SocketIOInput"}
+    assert set(generated) == {REST_CONNECTOR, "channels.socketio.SocketIOInput"}
     assert generated["channels.socketio.SocketIOInput"]["session_persistence"] is True
+
+
+def test_rest_channel_off_leaves_rest_out_and_keeps_the_rest():
+    assert REST_CONNECTOR in credentials({"REST_CHANNEL": "open"})
+    generated = credentials({**SLACK, "REST_CHANNEL": "off"})
+    assert REST_CONNECTOR not in generated and "rest" not in generated
+    assert {"channels.socketio.SocketIOInput", SLACK_CONNECTOR} <= set(generated)
+
+
+def test_a_mistyped_rest_channel_setting_is_an_error_not_open():
+    with pytest.raises(ValueError, match="REST_CHANNEL"):
+        load_settings({"REST_CHANNEL": "of"})
 
 
 def test_slack_settings_switch_slack_on_and_nothing_else():
@@ -29,7 +41,7 @@ def test_slack_settings_switch_slack_on_and_nothing_else():
     assert slack["slack_token"] == SLACK["SLACK_BOT_TOKEN"]
     assert slack["slack_signing_secret"] == SLACK["SLACK_SIGNING_SECRET"]
     assert slack["slack_api_url"] == load_settings({}).slack_api_url
-    assert TELEGRAM_CONNECTOR not in generated and "rest" in generated
+    assert TELEGRAM_CONNECTOR not in generated and REST_CONNECTOR in generated
 
 
 def test_telegram_settings_switch_telegram_on_with_a_webhook_secret():
@@ -57,4 +69,4 @@ def test_a_half_configured_channel_is_an_error_naming_what_is_missing(env, missi
 
 def test_the_generated_file_is_yaml_rasa_can_read():
     generated = yaml.safe_load(rasa_credentials_yaml(load_settings({**SLACK, **TELEGRAM})))
-    assert set(generated) == {"rest", "channels.socketio.SocketIOInput", SLACK_CONNECTOR, TELEGRAM_CONNECTOR}
+    assert set(generated) == {REST_CONNECTOR, "channels.socketio.SocketIOInput", SLACK_CONNECTOR, TELEGRAM_CONNECTOR}

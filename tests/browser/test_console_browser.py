@@ -19,7 +19,7 @@ from bot.agent_desk import money
 from bot.models import Customer, Order
 from bot.settings import load_settings
 from tests.browser.test_webchat import WebChat
-from tests.servers import ServerProcess, free_port
+from tests.servers import ServerProcess, api_token, free_port
 
 # The demo order the README names for "refund above the bot's limit: goes to an agent".
 OVER_THE_BOTS_LIMIT = "104701"
@@ -56,7 +56,8 @@ def console(running_stack):
 
 
 def tracker(rasa_url: str, conversation_id: str) -> dict:
-    url = f"{rasa_url}/conversations/{urllib.parse.quote(conversation_id)}/tracker"
+    token = urllib.parse.urlencode({"token": api_token()})
+    url = f"{rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe=':')}/tracker?{token}"
     with urllib.request.urlopen(url, timeout=30) as response:
         return json.loads(response.read())
 

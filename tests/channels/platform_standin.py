@@ -44,12 +44,14 @@ class PlatformStandIn:
         with self._lock:
             return [c for c in self.calls if c.platform == platform and c.method == method]
 
-    def wait_for(self, platform: str, method: str, seconds: float = 90, **params) -> list[Call]:
-        """The calls of `method` whose params include `params`, once there is at least one."""
+    def wait_for(self, platform: str, method: str, seconds: float = 90, where=None, **params) -> list[Call]:
+        """The calls of `method` whose params include `params` (and for which `where(call)` is
+        true, when given), once there is at least one."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             matching = [c for c in self.calls_to(platform, method)
-                        if all(str(c.params.get(k)) == str(v) for k, v in params.items())]
+                        if all(str(c.params.get(k)) == str(v) for k, v in params.items())
+                        and (where is None or where(c))]
             if matching:
                 return matching
             time.sleep(0.2)

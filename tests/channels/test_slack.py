@@ -27,13 +27,21 @@ def message_event(text: str) -> tuple[dict, str, str]:
 
 
 def post_to_slack_webhook(rasa_url: str, event: dict, *, secret: str = SLACK_SIGNING_SECRET,
-                          timestamp: int | None = None) -> tuple[int, str]:
+                          timestamp: int | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
     body = json.dumps(event).encode()
     timestamp = int(time.time()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
     return post(f"{rasa_url}/webhooks/slack/webhook", body, {
         "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(timestamp),
-        "X-Slack-Signature": f"v0={digest}"})
+        "X-Slack-Signature": f"v0={digest}", **(headers or {})})
+
+
+def follow_up(event: dict, text: str) -> dict:
+    """A new message from the same user in the same channel."""
+    later = json.loads(json.dumps(event))
+    later["event_id"] = f"Ev{uuid.uuid4().hex[:10]}"
+    later["event"].update(text=text, ts=f"{time.time():.6f}")
+    return later
 
 
 def test_a_signed_direct_message_gets_the_reply_in_its_channel(channel_stack):
@@ -86,3 +94,24 @@ def test_the_request_url_check_is_answered_only_when_signed(channel_stack):
 
     assert status == 200 and json.loads(body) == check["challenge"]
     assert forged_status == 400 and check["challenge"] not in forged_body
+
+
+def test_a_retried_event_is_acknowledged_and_answered_once(channel_stack):
+    """Slack redelivers an event it thinks went unacknowledged; Rasa alone skips only retries
+    for `http_timeout`, so one for `http_error` was answered a second time."""
+    event, channel, user = message_event("hi")
+
+    first_status, _ = post_to_slack_webhook(channel_stack.rasa.url, event)
+    retry_status, _ = post_to_slack_webhook(channel_stack.rasa.url, event, headers={
+        "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"})
+
+    assert first_status == 200 and retry_status == 200
+    # A later message in the same conversation is taken in after anything sent before it,
+    # so once it is answered a second "hi" would have been too.
+    assert post_to_slack_webhook(channel_stack.rasa.url, follow_up(event, "where is my order?"))[0] == 200
+    channel_stack.platforms.wait_for("slack", "chat.postMessage", channel=channel,
+                                     where=lambda call: "order number" in call.params["text"].lower())
+    assert user_texts(channel_stack.rasa.url, user) == ["hi", "where is my order?"]
+    greetings = [c for c in channel_stack.platforms.calls_to("slack", "chat.postMessage")
+                 if c.params.get("channel") == channel and c.params["text"] in response_texts("utter_greet")]
+    assert len(greetings) == 1

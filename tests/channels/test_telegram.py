@@ -23,11 +23,11 @@ def text_update(text: str) -> tuple[dict, int]:
     }, chat_id
 
 
-def post_update(rasa_url: str, update: dict, secret: str | None) -> tuple[int, str]:
+def post_update(rasa_url: str, update: dict, secret: str | None, path: str = "/webhooks/telegram/webhook") -> tuple[int, str]:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    return post(f"{rasa_url}/webhooks/telegram/webhook", json.dumps(update).encode(), headers)
+    return post(f"{rasa_url}{path}", json.dumps(update).encode(), headers)
 
 
 def test_the_webhook_is_registered_with_its_secret_at_start(channel_stack):
@@ -65,6 +65,22 @@ def test_an_update_with_a_wrong_or_no_secret_is_refused_and_gets_no_reply(channe
     assert wrong_chat not in sent_to and missing_chat not in sent_to
     assert user_texts(channel_stack.rasa.url, wrong_chat) == []
     assert user_texts(channel_stack.rasa.url, missing_chat) == []
+
+
+def test_an_update_to_the_webhook_path_with_a_trailing_slash_needs_the_secret_too(channel_stack):
+    """Sanic routes /webhook/ to the same handler; the check once only matched /webhook."""
+    slashed, slashed_chat = text_update("hi")
+
+    status, _ = post_update(channel_stack.rasa.url, slashed, None, path="/webhooks/telegram/webhook/")
+
+    assert status == 403
+    genuine, genuine_chat = text_update("hi")
+    assert post_update(channel_stack.rasa.url, genuine, channel_stack.telegram_secret,
+                       path="/webhooks/telegram/webhook/")[0] == 200
+    channel_stack.platforms.wait_for("telegram", "sendMessage", chat_id=genuine_chat)
+    sent_to = {int(c.params["chat_id"]) for c in channel_stack.platforms.calls_to("telegram", "sendMessage")}
+    assert slashed_chat not in sent_to
+    assert user_texts(channel_stack.rasa.url, slashed_chat) == []
 
 
 def test_registering_again_through_rasas_set_webhook_route_keeps_the_secret(channel_stack):

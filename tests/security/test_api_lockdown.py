@@ -45,7 +45,7 @@ def shopper(running_stack):
 def conversation_path(running_stack, shopper: str) -> str:
     """The conversation id Rasa keeps for the REST sender (whatever prefix the channel adds)."""
     for candidate in (shopper, f"rest:{shopper}"):
-        url = f"{running_stack.rasa_url}/conversations/{urllib.parse.quote(candidate, safe='')}"
+        url = f"{running_stack.rasa_url}/conversations/{urllib.parse.quote(candidate, safe=':')}"
         status, body, _ = call(with_token(url + "/tracker", api_token()))
         if status == 200 and json.loads(body).get("events"):
             return url
