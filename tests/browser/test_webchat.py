@@ -93,3 +93,28 @@ def test_on_a_phone_the_messages_and_the_input_fit_the_screen(running_stack, new
     assert box.is_visible() and in_view(box.bounding_box(), width, height)
     assert last_reply.is_visible() and in_view(last_reply.bounding_box(), width, height)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_a_javascript_link_in_a_message_does_not_run(running_stack, page):
+    """Finding 7 of issue #15: even a message that reaches the chat with a `javascript:` link
+    (the API is closed now; an agent could paste one) cannot run script: the page's CSP allows
+    scripts only from its own files."""
+    import dataclasses
+
+    from bot import rasa_api
+    from bot.settings import load_settings
+
+    chat = WebChat(page, running_stack.webchat_url)
+    chat.open()
+    violations = []
+    page.on("console", lambda message: violations.append(message.text))
+    settings = dataclasses.replace(load_settings(), rasa_url=running_stack.rasa_url)
+    assert "script-src 'self'" in page.request.get(running_stack.webchat_url).headers["content-security-policy"]
+    before = len(chat.bot_messages())
+    rasa_api.send_to_conversation(chat.session_id(), "[Claim your refund](javascript:window.pwned=1)",
+                                  rasa_url=settings.rasa_url)
+    chat.wait_for_reply(after=before, containing="claim your refund")
+    page.locator(BOT_MESSAGES).last.locator("a").click()
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.pwned") is None
+    assert any("Content Security Policy" in text for text in violations), violations
