@@ -9,10 +9,14 @@ body too). The name stays Rasa's, so the URL is still /webhooks/rest/webhook.
 from __future__ import annotations
 
 import uuid
-from typing import Optional, Text
+from typing import Any, Awaitable, Callable, Optional, Text
 
 from rasa.core.channels import rest
+from rasa.core.channels.channel import UserMessage
+from sanic import Blueprint
 from sanic.request import Request
+
+from channels.safe_output import with_safe_links
 
 CONVERSATION_PREFIX = "rest:"
 
@@ -24,6 +28,9 @@ def rest_conversation_id(sender: Optional[Text]) -> Text:
 
 
 class RestInput(rest.RestInput):
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return super().blueprint(with_safe_links(on_new_message))
+
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         return rest_conversation_id(await super()._extract_sender(req))
 

@@ -20,6 +20,8 @@ from sanic import response
 from sanic.request import Request
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.safe_output import safe_output, with_safe_links
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -58,10 +60,11 @@ class SlackInput(slack.SlackInput):
         if event_id is not None and self.seen_events.seen_before(event_id):
             logger.info("Acknowledged a repeated Slack event without processing it again.")
             return response.text("", headers={"X-Slack-No-Retry": "1"})
-        return await super().process_message(request, on_new_message, text, sender_id, metadata)
+        return await super().process_message(request, with_safe_links(on_new_message), text, sender_id, metadata)
 
     def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
-        return SlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy, self.api_url)
+        return safe_output(SlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy,
+                                    self.api_url))
 
 
 class SeenEvents:

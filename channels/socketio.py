@@ -24,8 +24,10 @@ import secrets
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels import socketio
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint
+
+from channels.safe_output import safe_output, with_safe_links
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,11 @@ def accepted_session_id(proposed: Any) -> Text:
 
 
 class SocketIOInput(socketio.SocketIOInput):
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return safe_output(super().get_output_channel())
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = with_safe_links(on_new_message)
         blueprint = super().blueprint(on_new_message)
         if not self.session_persistence:
             return blueprint

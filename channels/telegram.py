@@ -23,10 +23,12 @@ from aiogram import Bot
 from aiogram.bot.api import Methods, TelegramAPIServer
 from aiogram.utils.exceptions import TelegramAPIError
 from rasa.core.channels import telegram
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.exceptions import InvalidConfigException, RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
+
+from channels.safe_output import safe_output, with_safe_links
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +67,8 @@ class TelegramInput(telegram.TelegramInput):
         self.secret_token = secret_token
         self.api_url = api_url
 
-    def get_output_channel(self) -> TelegramOutput:
-        return TelegramOutput(self.access_token, self.api_url)
+    def get_output_channel(self) -> OutputChannel:
+        return safe_output(TelegramOutput(self.access_token, self.api_url))
 
     async def register_webhook(self) -> None:
         """setWebhook with the secret token (aiogram 2.15 predates the parameter)."""
@@ -81,7 +83,7 @@ class TelegramInput(telegram.TelegramInput):
             asyncio.run(self.register_webhook())
         except TelegramAPIError as error:
             raise RasaException(f"Failed to set the Telegram webhook: {error}") from error
-        blueprint = super().blueprint(on_new_message)
+        blueprint = super().blueprint(with_safe_links(on_new_message))
 
         @blueprint.middleware("request")
         async def authenticate(request: Request):

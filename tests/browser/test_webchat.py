@@ -96,9 +96,9 @@ def test_on_a_phone_the_messages_and_the_input_fit_the_screen(running_stack, new
 
 
 def test_a_javascript_link_in_a_message_does_not_run(running_stack, page):
-    """Finding 7 of issue #15: even a message that reaches the chat with a `javascript:` link
-    (the API is closed now; an agent could paste one) cannot run script: the page's CSP allows
-    scripts only from its own files."""
+    """Finding 7 of issue #15, both layers: a message with a `javascript:` link (the API is closed
+    now; an agent could paste one) reaches the chat as words without the link, and even a link
+    that got into the page could not run: the page's CSP allows scripts only from its own files."""
     import dataclasses
 
     from bot import rasa_api
@@ -106,15 +106,20 @@ def test_a_javascript_link_in_a_message_does_not_run(running_stack, page):
 
     chat = WebChat(page, running_stack.webchat_url)
     chat.open()
-    violations = []
-    page.on("console", lambda message: violations.append(message.text))
     settings = dataclasses.replace(load_settings(), rasa_url=running_stack.rasa_url)
-    assert "script-src 'self'" in page.request.get(running_stack.webchat_url).headers["content-security-policy"]
     before = len(chat.bot_messages())
     rasa_api.send_to_conversation(chat.session_id(), "[Claim your refund](javascript:window.pwned=1)",
                                   rasa_url=settings.rasa_url)
-    chat.wait_for_reply(after=before, containing="claim your refund")
-    page.locator(BOT_MESSAGES).last.locator("a").click()
+    assert chat.wait_for_reply(after=before, containing="claim your refund").strip() == "Claim your refund"
+    assert page.locator(BOT_MESSAGES).last.locator("a").count() == 0
+
+    violations = []
+    page.on("console", lambda message: violations.append(message.text))
+    assert "script-src 'self'" in page.request.get(running_stack.webchat_url).headers["content-security-policy"]
+    page.evaluate("""() => { const link = document.createElement('a'); link.id = 'planted';
+                     link.href = 'javascript:window.pwned=1'; link.textContent = 'planted';
+                     document.body.appendChild(link); }""")
+    page.locator("#planted").click()
     page.wait_for_timeout(500)
     assert page.evaluate("window.pwned") is None
     assert any("Content Security Policy" in text for text in violations), violations

@@ -93,3 +93,20 @@ def test_registering_again_through_rasas_set_webhook_route_keeps_the_secret(chan
     registrations = channel_stack.platforms.calls_to("telegram", "setWebhook")
     assert len(registrations) == before + 1
     assert registrations[-1].params["secret_token"] == channel_stack.telegram_secret
+
+
+def test_a_message_with_a_script_link_reaches_the_chat_without_it(channel_stack):
+    """Whatever writes a bot message (here an agent's reply through the console's path, with the
+    API token), the channel sends only http(s) and mailto links."""
+    from bot import rasa_api
+
+    update, chat_id = text_update("hi")
+    post_update(channel_stack.rasa.url, update, channel_stack.telegram_secret)
+    channel_stack.platforms.wait_for("telegram", "sendMessage", chat_id=chat_id)
+
+    rasa_api.send_to_conversation(str(chat_id), "[Claim your refund](javascript:alert(1)) or track https://ups.com/t",
+                                  rasa_url=channel_stack.rasa.url)
+
+    [sent] = channel_stack.platforms.wait_for("telegram", "sendMessage", chat_id=chat_id,
+                                              where=lambda call: "Claim" in call.params["text"])
+    assert sent.params["text"] == "Claim your refund or track https://ups.com/t"
