@@ -20,6 +20,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.install_secrets import MissingSecret
+from bot.log_masking import mask_logs
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     settings = get_settings()
     app = build_app(settings)
+    mask_logs()  # issue #15 (privacy): no shopper emails/phones/cards/addresses in the log (after Sanic's loggers exist)
     logger.info("Action server on %s:%s (secret required)", settings.action_server_host, args.port)
     app.run(settings.action_server_host, args.port, access_log=False, motd=False)
     return 0

@@ -12,6 +12,7 @@
     python -m bot rasa-env         print the variables endpoints.yml reads (from settings)
     python -m bot rasa-credentials print the channels file Rasa reads (credentials.yml + .env)
     python -m bot webchat          serve the shoppers' web chat page on WEBCHAT_PORT
+    python -m bot privacy export|forget --email X   a shopper's data: print it / erase it
 """
 from __future__ import annotations
 
@@ -52,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     reminders = commands.add_parser("reminders", help="reminders shoppers asked for")
     reminders.add_argument("action", nargs="?", default="list", choices=["list", "send-due", "run"])
     reminders.add_argument("--interval", type=float, default=60.0, help="seconds between runs (run)")
+    # issue #15 (privacy): a shopper's data requests.
+    privacy = commands.add_parser("privacy", help="export or erase what is kept about a shopper")
+    privacy.add_argument("action", choices=["export", "forget"])
+    privacy.add_argument("--email", required=True, help="the shopper's email")
+    privacy.add_argument("--operator", help="who asked for it (forget; for the audit log)")
     args = parser.parse_args(argv)
 
     if args.command == "init-db":
@@ -110,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.reminders_cli import reminders_command
 
         return reminders_command(args.action, interval=args.interval)
+    elif args.command == "privacy":  # issue #15 (privacy)
+        from bot.privacy_cli import privacy_command
+
+        if args.action == "forget" and not args.operator:
+            parser.error("privacy forget needs --operator NAME")
+        return privacy_command(args.action, args.email, operator=args.operator)
     return 0
 
 

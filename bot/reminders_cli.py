@@ -10,7 +10,8 @@ import sys
 import time
 from typing import TextIO
 
-from bot import rasa_api, reminders
+from bot import privacy, rasa_api, reminders
+from bot.log_masking import mask_logs
 from bot.settings import Settings, get_settings
 from bot.store import Store, get_store
 
@@ -56,10 +57,15 @@ def reminders_command(
     if action == "send-due":
         _print_report(reminders.deliver_due(store, send, settings=settings), out)
         return 0
+    mask_logs()  # issue #15 (privacy): no shopper data in this long-running process's log
     print(f"Sending due reminders every {interval:g} s through {settings.rasa_url} (Ctrl-C stops).", file=out)
     try:
         while True:
             _print_report(reminders.deliver_due(store, send, settings=settings), out)
+            # issue #15 (privacy): transcript retention runs with every cycle.
+            pruned = privacy.prune_transcripts(store, settings)
+            if pruned:
+                print(f"transcripts: {pruned} events older than {settings.transcript_retention_days} days deleted", file=out)
             out.flush()
             time.sleep(interval)
     except KeyboardInterrupt:

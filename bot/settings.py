@@ -58,6 +58,9 @@ class Settings:
     guess_limit_per_client: int = 20
     # VERIFICATION_IDLE_MINUTES=30: a verified order unused this long must be verified again.
     verification_idle_minutes: int = 30
+    # --- Issue #15 (privacy, bot/privacy.py): TRANSCRIPT_RETENTION_DAYS=90: chat transcripts in
+    # Rasa's tracker store older than this are deleted by the reminder runner (open tickets kept).
+    transcript_retention_days: int = 90
     # --- Holiday calendar, gifts, loyalty, engagement (bot/holiday_calendar.py, gifts.py,
     # engagement.py). Defaults live here; load_settings only overrides variables that are set.
     # Day specs below are "MM-DD" or a moving day ("thanksgiving", "black_friday",
@@ -214,6 +217,7 @@ _VERIFICATION_VARIABLES = {
     "GUESS_LIMIT_PER_EMAIL": ("guess_limit_per_email", int),
     "GUESS_LIMIT_PER_CLIENT": ("guess_limit_per_client", int),
     "VERIFICATION_IDLE_MINUTES": ("verification_idle_minutes", int),
+    "TRANSCRIPT_RETENTION_DAYS": ("transcript_retention_days", int),  # issue #15 (privacy)
 }
 
 

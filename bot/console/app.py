@@ -206,6 +206,9 @@ def serve(host: str = "127.0.0.1", port: int | None = None, settings: Settings |
     store.create_schema()
     port = port or settings.console_port
     app = create_app(store, settings, name="tinsel_console")
+    from bot.log_masking import mask_logs  # issue #15 (privacy): after Sanic set up its loggers
+
+    mask_logs()
     print(f"Agents' console on http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}")
     app.run(host=host, port=port, access_log=False, motd=False)
     return 0

@@ -94,5 +94,8 @@ def serve(host: str = "0.0.0.0", port: int | None = None) -> int:
     except WidgetMissing as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
+    from bot.log_masking import mask_logs  # issue #15 (privacy): after Sanic set up its loggers
+
+    mask_logs()
     app.run(host=host, port=port or settings.webchat_port, access_log=False, motd=False)
     return 0
