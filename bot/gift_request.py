@@ -506,7 +506,8 @@ def _decimal(whole: str, cents: str | None) -> Decimal | None:
         value = Decimal(whole.replace(",", "") + (f".{cents}" if cents else ""))
     except InvalidOperation:
         return None
-    return value.quantize(Decimal("0.01")) if value > 0 else None
+    # Beyond any real budget (and past Decimal's precision once quantized): no budget.
+    return value.quantize(Decimal("0.01")) if 0 < value < Decimal("1e12") else None
 
 
 def _amounts(match: re.Match) -> list[Decimal]:

@@ -22,7 +22,7 @@ from bot.settings import Settings, get_settings
 SHIPPING_LABELS = {"standard": "Standard", "express": "Express", "overnight": "Overnight"}
 _DAY_SPEC = re.compile(
     r"^\s*(?:(?P<month>\d{1,2})-(?P<day>\d{1,2})|(?P<named>thanksgiving|black_friday|cyber_monday))"
-    r"\s*(?P<shift>[+-]\s*\d+)?\s*$"
+    r"\s*(?P<shift>[+-]\s*\d{1,3})?\s*$"
 )
 # Beyond this, "N days left" is noise: the date alone says enough.
 _COUNTDOWN_HORIZON_DAYS = 60

@@ -28,9 +28,9 @@ from bot.models import (
 from bot.settings import Settings
 from bot.store import Store
 
-# 5-12 digits, maybe after "#"; not part of a price, decimal, phone number (+44..., 555-...),
-# word or email address.
-ORDER_NUMBER_RE = re.compile(r"(?<![\w$£€.,+@-])#?\s?(\d{5,12})(?![\w@-])(?![.,]\d)")
+# 5-12 digits, maybe after "#"; not part of a price ("$104.99", "$ 104990"), decimal, phone number
+# ("+44 7700 900123", "555-..."), word or email address.
+ORDER_NUMBER_RE = re.compile(r"(?<![\w$£€.,+@-])(?<![$£€+\d]\s)#?\s?(\d{5,12})(?![\w@-])(?![.,]\d)", re.ASCII)
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 MAX_INPUT_CHARS = 2000
 
