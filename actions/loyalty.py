@@ -20,11 +20,15 @@ class ActionLoyaltyStatus(Action):
         today = config.today()
         cid = conversation_id(tracker)
         with store().session() as s:
-            order = orders.verified_order(s, cid, tracker.get_slot("order_number")) or orders.latest_verified_order(s, cid)
-            if order is None:
-                return utter_not_verified(dispatcher)
-            first_name = order.customer.first_name
-            summary = engagement.loyalty_summary(s, order.customer_id, today, config)
+            order = orders.verified_order(s, cid, tracker.get_slot("order_number"))
+            if order is None:  # the latest order this conversation proved, if still fresh
+                latest = orders.latest_verified_order(s, cid)
+                order = orders.verified_order(s, cid, latest.number) if latest else None
+            if order is not None:
+                first_name = order.customer.first_name
+                summary = engagement.loyalty_summary(s, order.customer_id, today, config)
+        if order is None:  # said outside the unit of work: it reads the store itself
+            return utter_not_verified(dispatcher, tracker)
 
         dispatcher.utter_message(
             response="utter_loyalty_points", first_name=first_name, points=f"{summary.points:,}", tier=summary.tier

@@ -98,7 +98,7 @@ class ActionRefundRoute(Action):
             order = orders.verified_order(s, conversation_id(tracker), tracker.get_slot("order_number"))
             verified = order is not None
         if not verified:
-            return utter_not_verified(dispatcher)
+            return utter_not_verified(dispatcher, tracker)
         dispatcher.utter_message(response="utter_ask_refund_route")
         return []
 
@@ -120,10 +120,11 @@ class ActionRefundStatus(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
         with store().session() as s:
             order = orders.verified_order(s, conversation_id(tracker), tracker.get_slot("order_number"))
-            if order is None:
-                return utter_not_verified(dispatcher)
-            number = order.number
-            views = refunds.refund_status(s, order)
+            if order is not None:
+                number = order.number
+                views = refunds.refund_status(s, order)
+        if order is None:  # said outside the unit of work: it reads the store itself
+            return utter_not_verified(dispatcher, tracker)
         if not views:
             dispatcher.utter_message(response="utter_refund_status_none", order_number=number)
             return []

@@ -209,7 +209,7 @@ class ActionSubmitReturn(Action):
             # The form stopped early: every chosen item is refused for a reason a return cannot change.
             facts = order_items(tracker, item_text)
             if facts is None:
-                return utter_not_verified(dispatcher) + cleared()
+                return utter_not_verified(dispatcher, tracker) + cleared()
             dispatcher.utter_message(response="utter_return_ineligible")
             tell_ineligible(dispatcher, facts.chosen or ())
             return cleared()
@@ -350,7 +350,7 @@ class ActionSubmitExchange(Action):
         choice = exchange_choice(tracker, tracker.get_slot("exchange_variant"))
         outcome = choice.outcome
         if outcome.status == "not_verified":
-            return utter_not_verified(dispatcher) + cleared()
+            return utter_not_verified(dispatcher, tracker) + cleared()
         if outcome.status == "choose_variant" and not outcome.alternatives:
             dispatcher.utter_message(
                 response="utter_exchange_no_alternatives", item_name=outcome.item.name, amount=money(outcome.item.amount)

@@ -25,7 +25,7 @@ from bot.models import (
     VerificationAttempt,
     VerifiedOrder,
 )
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from bot.store import Store
 
 # 5-12 digits, maybe after "#"; not part of a price ("$104.99", "$ 104990"), decimal, phone number
@@ -168,8 +168,8 @@ def verified_order(
     settings: Settings | None = None,
     now: dt.datetime | None = None,
 ) -> Order | None:
-    """The order, if and only if this conversation has proved it owns it and, given settings,
-    used that proof within VERIFICATION_IDLE_MINUTES (each use refreshes it)."""
+    """The order, if and only if this conversation has proved it owns it and used that proof
+    within VERIFICATION_IDLE_MINUTES (each use refreshes it)."""
     number = parse_order_number(order_number)
     if not number:
         return None
@@ -185,8 +185,9 @@ def _fresh_proof(
         .join(Order, VerifiedOrder.order_id == Order.id)
         .where(VerifiedOrder.conversation_id == conversation_id, Order.number == number)
     ).scalar_one_or_none()
-    if proof is None or settings is None:  # without settings (older callers): no idle expiry
-        return proof
+    if proof is None:
+        return None
+    settings = settings or get_settings()
     now = now or settings.now()
     last_used = proof.last_used_at or proof.verified_at
     if last_used < now - dt.timedelta(minutes=settings.verification_idle_minutes):
@@ -204,8 +205,7 @@ def verification_expired(
     number = parse_order_number(order_number)
     if not number:
         return False
-    if settings is None:
-        return False
+    settings = settings or get_settings()
     exists = session.execute(
         select(VerifiedOrder.id)
         .join(Order, VerifiedOrder.order_id == Order.id)

@@ -46,7 +46,8 @@ def delivered_verified_order(
             s, order, eta=delivered - days_late * DAY, delivered_at=dt.datetime.combine(delivered, dt.time(12))
         )
         for conversation in conversations:
-            s.add(VerifiedOrder(conversation_id=conversation, order_id=order.id, verified_at=order.placed_at))
+            s.add(VerifiedOrder(conversation_id=conversation, order_id=order.id, verified_at=order.placed_at,
+                              last_used_at=dt.datetime.now()))
         if earlier_refund is not None:
             s.add(
                 Refund(
@@ -67,7 +68,8 @@ def refund_ticket(store, settings, conversation_id: str, price) -> int:
             placed_at=dt.datetime.combine(placed, dt.time(9)),
         )
         make_shipment(s, order, eta=placed, delivered_at=dt.datetime.combine(placed, dt.time(17)))
-        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at))
+        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at,
+                              last_used_at=dt.datetime.now()))
         number = order.number
     today = dataclasses.replace(settings, today_override=placed + DAY)
     return returns.start_return(store, conversation_id, number, None, "damaged", settings=today).refund.ticket_id

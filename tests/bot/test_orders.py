@@ -189,3 +189,19 @@ def test_verification_ends_when_the_conversation_restarts(store, pinned, shop, c
         assert orders.verified_order(s, conversation_id, shop["shipped"], pinned) is None
         assert orders.verified_order(s, "other-chat", shop["shipped"], pinned) is not None
     assert orders.cancel(store, conversation_id, shop["shipped"], pinned).outcome == "not_verified"
+
+
+
+def test_callers_without_settings_get_the_idle_expiry_too(store, shop, conversation_id):
+    """Returns, refunds and loyalty call verified_order without settings: the running settings apply."""
+    from bot.models import VerifiedOrder
+    from bot.settings import get_settings
+
+    running = get_settings()
+    with store.session() as s:
+        order = s.execute(select(Order).where(Order.number == shop["shipped"])).scalar_one()
+        stale = running.now() - dt.timedelta(minutes=running.verification_idle_minutes + 1)
+        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=stale))
+    with store.session() as s:
+        assert orders.verified_order(s, conversation_id, shop["shipped"]) is None
+        assert orders.verification_expired(s, conversation_id, shop["shipped"])

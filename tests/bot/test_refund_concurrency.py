@@ -162,7 +162,8 @@ def test_two_exchanges_for_the_last_unit_reserve_it_once(store, settings, conver
         for conversation in conversations:
             order = make_order(s, make_customer(s), items=[(medium, 1)], placed_at=dt.datetime.combine(placed, dt.time(9)))
             make_shipment(s, order, eta=placed + DAY, delivered_at=dt.datetime.combine(placed + DAY, dt.time(9)))
-            s.add(VerifiedOrder(conversation_id=conversation, order_id=order.id, verified_at=order.placed_at))
+            s.add(VerifiedOrder(conversation_id=conversation, order_id=order.id, verified_at=order.placed_at,
+                              last_used_at=dt.datetime.now()))
             numbers.append(order.number)
 
     outcomes = in_parallel(

@@ -58,7 +58,8 @@ def build_order(
             eta=eta or (delivered or placed + 5 * DAY),
             delivered_at=dt.datetime.combine(delivered, dt.time(15)) if delivered else None,
         )
-        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at))
+        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at,
+                              last_used_at=dt.datetime.now()))
         return order.number
 
 
@@ -341,7 +342,8 @@ def sweater_order(store, conversation_id, settings, *, large_stock: int) -> tupl
         make_product(s, name="Fair Isle Sweater", price="45.00", style="SWEATER", size="M", color="blue", stock=2)
         order = make_order(s, make_customer(s), items=[(medium, 1)], placed_at=dt.datetime.combine(placed, dt.time(9)))
         make_shipment(s, order, eta=placed + DAY, delivered_at=dt.datetime.combine(placed + DAY, dt.time(14)))
-        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at))
+        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at,
+                              last_used_at=dt.datetime.now()))
         return order.number, large.id, medium.id
 
 
@@ -487,7 +489,8 @@ def test_the_variant_choice_needs_an_order_this_conversation_verified(store, set
     assert returns.variant_choice(store, conversation_id, number, None, "large") is None
 
     with store.session() as s:
-        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at))
+        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at,
+                              last_used_at=dt.datetime.now()))
     choice = returns.variant_choice(store, conversation_id, number, None, "large")
 
     assert (choice.current.size, choice.current.color) == ("M", "Red")

@@ -23,7 +23,8 @@ def verify(store, conversation_id, customer_id=None):
     with store.session() as s:
         customer = s.get(Customer, customer_id) if customer_id else make_customer(s)
         order = make_order(s, customer)
-        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=dt.datetime(2025, 12, 1)))
+        s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=dt.datetime(2025, 12, 1),
+                              last_used_at=dt.datetime.now()))
         return customer.id
 
 
