@@ -34,6 +34,9 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         "ACTION_SERVER_TOKEN": settings.action_server_token,
         "TINSEL_API_TOKEN": settings.api_token,
         "WEBCHAT_ORIGIN": settings.webchat_page_origin(),
+        # Sanic's access log writes each request's URL, and Rasa reads --auth-token from the
+        # URL's `token` parameter: with LOG_LEVEL_LIBRARIES=INFO the token would reach the log.
+        "SANIC_ACCESS_LOG": "false",
         **tracker_env(settings.database_url),
     }
 

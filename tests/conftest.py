@@ -158,7 +158,10 @@ def running_stack(tmp_path_factory):
         webchat_port = free_port()
         rasa = RasaServer(database_url=store.url, action_server_url=actions.url,
                           credentials=ROOT / "credentials.yml", log_path=workdir / "rasa.log",
-                          env={**os.environ, "WEBCHAT_ORIGIN": f"http://127.0.0.1:{webchat_port}"})
+                          # Libraries at INFO: Sanic's access log would print request URLs, which
+                          # carry the API token; tests/security checks no log shows it.
+                          env={**os.environ, "WEBCHAT_ORIGIN": f"http://127.0.0.1:{webchat_port}",
+                               "LOG_LEVEL_LIBRARIES": "INFO"})
         servers.append(rasa)
         webchat = WebchatServer(rasa.url, workdir / "webchat.log", port=webchat_port)
         servers.append(webchat)

@@ -291,7 +291,7 @@ def test_an_agent_sees_the_conversation_and_resolving_the_ticket_gives_it_back_t
     assert "ticket #" in answer
     assert rasa.say(sender, "it's for my brother's birthday on friday") == ""
     with store.session() as s:
-        ticket_id = handoff.open_ticket_for(s, sender).id
+        ticket_id = handoff.open_ticket_for(s, f"rest:{sender}").id
 
     shown = bot_cli(store, rasa, "show", str(ticket_id))
     assert "shopper: i want my money back" in shown
@@ -308,5 +308,5 @@ def test_an_agent_sees_the_conversation_and_resolving_the_ticket_gives_it_back_t
     assert "handed back to the bot" in resolved
     assert rasa.say(sender, "thanks so much!") != ""
     with store.session() as s:
-        assert handoff.open_ticket_for(s, sender) is None
+        assert handoff.open_ticket_for(s, f"rest:{sender}") is None
         assert s.execute(select(func.count(Return.id)).join(Order).where(Order.number == number)).scalar_one() == 1
