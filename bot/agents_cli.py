@@ -32,37 +32,36 @@ def add_command(
     stdin: TextIO | None = None,
     out: TextIO | None = None,
 ) -> int:
-    store = store or get_store()
-    out = out or sys.stdout
-    password = read_password(stdin or sys.stdin)
-    if password is None:
-        print("The two passwords differ; nothing was created.", file=out)
-        return 1
-    store.create_schema()
-    try:
+    def create(store: Store, password: str) -> str:
         account = agents.add_account(store, username, role, limit, password)
-    except agents.AccountError as exc:
-        print(f"Not created: {exc}.", file=out)
-        return 1
-    print(f"Account {account.username} ({account.role}) created, refund limit {account.refund_limit:.2f}.", file=out)
-    return 0
+        return f"Account {account.username} ({account.role}) created, refund limit {account.refund_limit:.2f}."
+
+    return _with_new_password(create, "created", store, stdin, out)
 
 
 def reset_password_command(
     username: str, store: Store | None = None, stdin: TextIO | None = None, out: TextIO | None = None
 ) -> int:
     """Sets a new password (read like `add` does) and ends the account's console sessions."""
+    def reset(store: Store, password: str) -> str:
+        agents.reset_password(store, username, password)
+        return f"New password set for {username.strip().lower()}; its open console sessions are ended."
+
+    return _with_new_password(reset, "changed", store, stdin, out)
+
+
+def _with_new_password(change, verb: str, store: Store | None, stdin: TextIO | None, out: TextIO | None) -> int:
+    """Reads the password twice, then makes the account change; one wording for both commands."""
     store = store or get_store()
     out = out or sys.stdout
     password = read_password(stdin or sys.stdin)
     if password is None:
-        print("The two passwords differ; nothing was changed.", file=out)
+        print(f"The two passwords differ; nothing was {verb}.", file=out)
         return 1
     store.create_schema()
     try:
-        agents.reset_password(store, username, password)
+        print(change(store, password), file=out)
     except agents.AccountError as exc:
-        print(f"Not changed: {exc}.", file=out)
+        print(f"Not {verb}: {exc}.", file=out)
         return 1
-    print(f"New password set for {username.strip().lower()}; its open console sessions are ended.", file=out)
     return 0

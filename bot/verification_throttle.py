@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import audit
+from bot.log_masking import mask_text
 from bot.models import VerificationFailure
 from bot.settings import Settings
 
@@ -27,11 +28,9 @@ def email_hash(email: str | None) -> str:
 
 
 def mask_email(email: str | None) -> str:
-    """"liam.carter@example.com" -> "l***@example.com", for the audit log."""
-    if not email or "@" not in email:
-        return "-"
-    local, domain = email.rsplit("@", 1)
-    return f"{local[:1]}***@{domain}"
+    """"liam.carter@example.com" -> "l***@example.com" for the audit log, as the logs mask it."""
+    masked = mask_text(email) if email else ""
+    return masked if "***@" in masked else "-"
 
 
 def _failures_since(session: Session, column, value: str, since: dt.datetime) -> int:

@@ -80,7 +80,14 @@ class SocketIOInput(socketio.SocketIOInput):
         return blueprint
 
 
+SERVER_SET_METADATA = ("client",)
+
+
 def metadata_of(data: Dict, key: Text) -> Dict:
-    """As Rasa reads it: a dict, or JSON text of one."""
+    """As Rasa reads it: a dict, or JSON text of one; without the keys only the server may set
+    (the order-guessing throttle counts failures per `client`, so a browser must not name one)."""
     metadata = data.get(key) or {}
-    return json.loads(metadata) if isinstance(metadata, str) else metadata
+    metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+    if not isinstance(metadata, dict):
+        return {}
+    return {name: value for name, value in metadata.items() if name not in SERVER_SET_METADATA}
