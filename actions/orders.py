@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_id, long_date, money, settings, store
 from actions.engagement import personal_touch_after_lookup, utter_personal_touch
-from bot import orders
+from bot import orders, verification_throttle
 from bot.engagement import Touch
 
 VERIFICATION_SLOTS = ("order_number", "order_email")
@@ -70,13 +70,11 @@ class ValidateOrderLookupForm(FormValidationAction):
 
 
 def verification_client(tracker: Tracker) -> str:
-    """Who is asking, for the order-guessing throttle: "<channel>:<client>" when the channel
-    puts the client (e.g. its address) in the message metadata. Without one there is no client
-    bucket: counting a whole channel as one client would let 20 wrong guesses lock every
-    shopper of that channel out (the order and email limits still apply)."""
+    """Who is asking, for the order-guessing throttle: the client (an address) that the channel
+    put in the message metadata, server-side (channels/identity.py); bot/ decides which count."""
     metadata = tracker.latest_message.get("metadata") or {}
     client = metadata.get("client") if isinstance(metadata, dict) else None
-    return f"{tracker.get_latest_input_channel() or 'unknown'}:{client}" if client else ""
+    return verification_throttle.client_bucket(tracker.get_latest_input_channel(), client)
 
 
 def utter_not_verified(dispatcher: CollectingDispatcher, tracker: Tracker | None = None) -> list[dict]:

@@ -1,5 +1,5 @@
 """The credentials file Rasa reads at run time: the committed credentials.yml (REST and
-socket.io; REST left out with REST_CHANNEL=off) plus Slack and Telegram, each switched on only
+socket.io; REST left out with REST_CHANNEL=off, behind the API token with =token) plus Slack and Telegram, each switched on only
 when its settings are present, so the secrets stay in `.env` and never in the repository.
 
 `python -m bot rasa-credentials > .rasa/credentials.yml` writes it (the Makefile does).
@@ -56,6 +56,8 @@ def channel_credentials(settings: Settings, base: dict[str, Any]) -> dict[str, A
     credentials = dict(base)
     if settings.rest_channel == "off":
         credentials.pop(REST_CONNECTOR, None)
+    elif settings.rest_channel == "token":
+        credentials[REST_CONNECTOR] = {"require_api_token": True}  # the token itself stays in .env
     if _required("Slack", {"SLACK_BOT_TOKEN": settings.slack_bot_token,
                            "SLACK_SIGNING_SECRET": settings.slack_signing_secret}):
         slack = {

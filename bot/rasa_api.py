@@ -66,8 +66,14 @@ def _post(path: str, payload: Any, query: dict[str, str], rasa_url: str | None, 
     return json.loads(body) if body else None
 
 
+def conversation_path(conversation_id: str, endpoint: str) -> str:
+    """/conversations/<id>/<endpoint>; the ':' of `rest:<sender>` or `web:<session>` is left
+    as it is (Sanic would not decode %3A in a path parameter)."""
+    return f"/conversations/{urllib.parse.quote(str(conversation_id), safe=':')}/{endpoint}"
+
+
 def _events_path(conversation_id: str) -> str:
-    return f"/conversations/{urllib.parse.quote(conversation_id, safe=':')}/tracker/events"
+    return conversation_path(conversation_id, "tracker/events")
 
 
 def execute_action(
@@ -82,7 +88,7 @@ def execute_action(
     value says whether the conversation is still paused afterwards.
     Raises RasaUnavailable like resume_conversation.
     """
-    path = f"/conversations/{urllib.parse.quote(conversation_id, safe=':')}/execute"
+    path = conversation_path(conversation_id, "execute")
     answer = _post(path, {"name": action}, {"output_channel": "latest"}, rasa_url, timeout)
     return bool(((answer or {}).get("tracker") or {}).get("paused"))
 
@@ -144,7 +150,7 @@ def trigger_intent(
     messages Rasa reports (channels that push, like Slack or socket.io, get them directly).
     Raises RasaUnavailable like resume_conversation.
     """
-    path = f"/conversations/{urllib.parse.quote(conversation_id, safe=':')}/trigger_intent"
+    path = conversation_path(conversation_id, "trigger_intent")
     answer = _post(path, {"name": intent, "entities": entities or {}}, {"output_channel": "latest"}, rasa_url, timeout)
     return list((answer or {}).get("messages") or [])
 

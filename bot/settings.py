@@ -135,8 +135,15 @@ class Settings:
     # TELEGRAM_API_URL: the Bot API server (a self-hosted one, e.g. http://localhost:8081).
     telegram_api_url: str = "https://api.telegram.org"
     # --- REST channel (issue #15): REST_CHANNEL=open (default) listens on /webhooks/rest/webhook,
-    # its conversations kept apart as `rest:<sender>`; off leaves it out of the credentials.
+    # its conversations kept apart as `rest:<sender>`; token asks every caller for
+    # TINSEL_API_TOKEN (a store's own backend); off leaves it out of the credentials.
     rest_channel: str = "open"
+    # TRUSTED_PROXIES=0: how many proxies in front of Rasa add X-Forwarded-For (1 behind
+    # HAProxy); Rasa then sees each shopper's own address, which the order-guessing throttle counts.
+    trusted_proxies: int = 0
+    # LOCK_STORE_URL=redis://127.0.0.1:6379/1: Rasa servers share their conversation locks in
+    # Redis, so several can serve behind HAProxy (issue #16); unset = in memory, one server.
+    lock_store_url: str = ""
     # --- Who may call the servers (README "Security"). Secrets come from .env only;
     # `python -m bot secrets` (run by make run) generates the missing ones.
     # TINSEL_API_TOKEN: Rasa's HTTP API (`rasa run --auth-token`); the console, reminder runner,
@@ -236,7 +243,9 @@ _CHANNEL_VARIABLES = {
     "ACTION_SERVER_TOKEN": ("action_server_token", str),
     "ACTION_SERVER_HOST": ("action_server_host", str),
     "WEBCHAT_ORIGIN": ("webchat_origin", lambda origin: origin.rstrip("/")),
-    "REST_CHANNEL": ("rest_channel", lambda value: _one_of(value, ("open", "off"), "REST_CHANNEL")),
+    "TRUSTED_PROXIES": ("trusted_proxies", int),
+    "LOCK_STORE_URL": ("lock_store_url", str),
+    "REST_CHANNEL": ("rest_channel", lambda value: _one_of(value, ("open", "token", "off"), "REST_CHANNEL")),
 }
 
 

@@ -1,6 +1,7 @@
 """The variables `rasa run` and endpoints.yml read, derived from settings: the action server URL
 and its secret, the tracker store pointed at DATABASE_URL so transcripts live in the store's own
-database (one setting for the operator, not two), the API token and the web chat's origin.
+database (one setting for the operator, not two), the lock store (LOCK_STORE_URL), the API token
+and the web chat's origin.
 Rasa takes a full database URL in the tracker store's `url` field.
 
 The Makefile evaluates these lines (`eval "$(python -m bot rasa-env)"`), so the secrets reach
@@ -24,6 +25,15 @@ def tracker_env(database_url: str) -> dict[str, str]:
     }
 
 
+REDIS_LOCK_STORE = "rasa_extensions.lock_store.RedisLockStoreWithFallback"
+
+
+def lock_store_env(lock_store_url: str) -> dict[str, str]:
+    """Rasa's lock store: shared in Redis when LOCK_STORE_URL is set, else in this server's memory."""
+    return {"LOCK_STORE_TYPE": REDIS_LOCK_STORE if lock_store_url else "in_memory",
+            "LOCK_STORE_URL": lock_store_url}
+
+
 def rasa_env(settings: Settings) -> dict[str, str]:
     missing = [name for name, value in (("TINSEL_API_TOKEN", settings.api_token),
                                         ("ACTION_SERVER_TOKEN", settings.action_server_token)) if not value]
@@ -37,7 +47,10 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         # Sanic's access log writes each request's URL, and Rasa reads --auth-token from the
         # URL's `token` parameter: with LOG_LEVEL_LIBRARIES=INFO the token would reach the log.
         "SANIC_ACCESS_LOG": "false",
+        # Sanic reads X-Forwarded-For only from this many proxies (channels/identity.py).
+        "SANIC_PROXIES_COUNT": str(settings.trusted_proxies),
         **tracker_env(settings.database_url),
+        **lock_store_env(settings.lock_store_url),
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +21,22 @@ from bot.settings import Settings
 
 VERIFICATION_FAILED = "verification_failed"
 VERIFICATION_THROTTLED = "verification_throttled"
+
+
+def client_bucket(channel: str | None, client: str | None) -> str:
+    """The per-client key for a channel's client (an address), or "" for none. The machine's own
+    addresses are no client: a local test, or a proxy whose forwarded addresses Rasa was not
+    told to trust (TRUSTED_PROXIES), would otherwise put every shopper in one bucket,
+    and 20 wrong guesses would lock them all out (the order and email limits still apply)."""
+    if not client:
+        return ""
+    try:
+        address = ipaddress.ip_address(client.strip("[]"))
+    except ValueError:
+        address = None
+    if address is not None and (address.is_loopback or address.is_unspecified):
+        return ""
+    return f"{channel or 'unknown'}:{client}"
 
 
 def email_hash(email: str | None) -> str:

@@ -7,9 +7,12 @@ Slack redelivers an event it thinks was not acknowledged (X-Slack-Retry-Num, up 
 times). Rasa skips only retries whose reason is `http_timeout`; any other retry of an event
 already taken in would be answered twice. Here an event whose event_id was already taken in
 is acknowledged with 200 and not processed; a retry of an event that never arrived is. The
-ids seen are kept in memory, enough for one server (Slack retries within minutes)."""
+ids seen are kept in memory, enough for one server (Slack retries within minutes).
+
+Conversations are `slack:<team>:<user>` (channels/identity.py); replies go to the user."""
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -20,6 +23,7 @@ from sanic import response
 from sanic.request import Request
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.identity import addressed_by_platform, conversation_id
 from channels.safe_output import safe_output, with_safe_links
 
 logger = logging.getLogger(__name__)
@@ -27,6 +31,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://slack.com/api/"
 # Event ids remembered; Slack retries an event three times within about five minutes.
 EVENT_IDS_KEPT = 10_000
+CONVERSATION_PREFIX = "slack"  # conversations are slack:<team>:<user>
 
 
 def _with_slash(url: Text) -> Text:
@@ -60,11 +65,12 @@ class SlackInput(slack.SlackInput):
         if event_id is not None and self.seen_events.seen_before(event_id):
             logger.info("Acknowledged a repeated Slack event without processing it again.")
             return response.text("", headers={"X-Slack-No-Retry": "1"})
+        sender_id = conversation_id(f"{CONVERSATION_PREFIX}:{team_of(request)}", sender_id)
         return await super().process_message(request, with_safe_links(on_new_message), text, sender_id, metadata)
 
     def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
-        return safe_output(SlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy,
-                                    self.api_url))
+        bot = SlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy, self.api_url)
+        return safe_output(addressed_by_platform(bot, CONVERSATION_PREFIX))
 
 
 class SeenEvents:
@@ -83,6 +89,21 @@ class SeenEvents:
         if len(self.ids) > self.size:
             self.ids.popitem(last=False)
         return False
+
+
+def team_of(request: Request) -> Text:
+    """The workspace a signed request comes from: `team_id` of an event, `team.id` of an
+    interactive payload."""
+    if request.headers.get("content-type") == "application/json":
+        body = request.json if isinstance(request.json, dict) else {}
+        team = body.get("team_id")
+    else:
+        try:
+            payload = json.loads(request.form["payload"][0])
+            team = (payload.get("team") or {}).get("id")
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            team = None
+    return team if isinstance(team, str) and team else "-"
 
 
 def event_id_of(request: Request) -> Optional[Text]:

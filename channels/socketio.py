@@ -12,7 +12,8 @@ conversation whose id it knows or guesses ("123456", a Telegram chat id). Here a
 kept only if it has the form of the ids this server issues (32 lowercase hex characters, 128
 random bits from `secrets`; the web chat proposes its own again after a reload), otherwise a
 fresh one is issued; and messages go to the session confirmed to that socket, never to the one
-a message names.
+a message names. The conversation is `web:<session id>` (channels/identity.py), and the
+browser's address goes into the metadata as `client` for the order-guessing throttle.
 """
 from __future__ import annotations
 
@@ -27,11 +28,13 @@ from rasa.core.channels import socketio
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint
 
+from channels.identity import addressed_by_platform, client_address, conversation_id, with_client
 from channels.safe_output import safe_output, with_safe_links
 
 logger = logging.getLogger(__name__)
 
 SESSION_ID_FORM = re.compile(r"[0-9a-f]{32}")
+CONVERSATION_PREFIX = "web"  # conversations are web:<session id>; the socket.io room is the session id
 
 
 def accepted_session_id(proposed: Any) -> Text:
@@ -43,7 +46,7 @@ def accepted_session_id(proposed: Any) -> Text:
 
 class SocketIOInput(socketio.SocketIOInput):
     def get_output_channel(self) -> Optional[OutputChannel]:
-        return safe_output(super().get_output_channel())
+        return safe_output(addressed_by_platform(super().get_output_channel(), CONVERSATION_PREFIX))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         on_new_message = with_safe_links(on_new_message)
@@ -73,14 +76,25 @@ class SocketIOInput(socketio.SocketIOInput):
             if session_id is None or not isinstance(data, dict):
                 logger.warning("Ignored a web chat message from a socket without a confirmed session.")
                 return
+            output = addressed_by_platform(socketio.SocketIOOutput(sio, self.bot_message_evt), CONVERSATION_PREFIX)
+            metadata = with_client(metadata_of(data, self.metadata_key), socket_client(sio, sid, self.namespace))
             await on_new_message(UserMessage(
-                data.get("message", ""), socketio.SocketIOOutput(sio, self.bot_message_evt), session_id,
-                input_channel=self.name(), metadata=metadata_of(data, self.metadata_key)))
+                data.get("message", ""), output, conversation_id(CONVERSATION_PREFIX, session_id),
+                input_channel=self.name(), metadata=metadata))
 
         return blueprint
 
 
 SERVER_SET_METADATA = ("client",)
+
+
+def socket_client(sio: Any, sid: Text, namespace: Optional[Text]) -> Text:
+    """The address of the browser behind a socket, from the request that opened it."""
+    try:
+        environ = sio.get_environ(sid, namespace=namespace) or {}
+    except (KeyError, AttributeError):
+        environ = {}
+    return client_address(environ.get("sanic.request"))
 
 
 def metadata_of(data: Dict, key: Text) -> Dict:

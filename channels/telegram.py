@@ -10,6 +10,8 @@ registers with the secret too (registering without it would switch the check off
 The webhook is registered once at start-up, not in get_output_channel as Rasa does: Rasa also
 calls get_output_channel inside the running server (for /conversations/<id>/execute with
 output_channel=latest), where its asyncio.run would fail.
+
+Conversations are `telegram:<chat id>` (channels/identity.py); replies go to the chat id.
 """
 from __future__ import annotations
 
@@ -28,12 +30,14 @@ from rasa.shared.exceptions import InvalidConfigException, RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from channels.identity import addressed_by_platform, under_prefix
 from channels.safe_output import safe_output, with_safe_links
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CONVERSATION_PREFIX = "telegram"  # conversations are telegram:<chat id>
 
 
 class TelegramOutput(telegram.TelegramOutput):
@@ -68,7 +72,7 @@ class TelegramInput(telegram.TelegramInput):
         self.api_url = api_url
 
     def get_output_channel(self) -> OutputChannel:
-        return safe_output(TelegramOutput(self.access_token, self.api_url))
+        return safe_output(addressed_by_platform(TelegramOutput(self.access_token, self.api_url), CONVERSATION_PREFIX))
 
     async def register_webhook(self) -> None:
         """setWebhook with the secret token (aiogram 2.15 predates the parameter)."""
@@ -83,7 +87,7 @@ class TelegramInput(telegram.TelegramInput):
             asyncio.run(self.register_webhook())
         except TelegramAPIError as error:
             raise RasaException(f"Failed to set the Telegram webhook: {error}") from error
-        blueprint = super().blueprint(with_safe_links(on_new_message))
+        blueprint = super().blueprint(under_prefix(with_safe_links(on_new_message), CONVERSATION_PREFIX))
 
         @blueprint.middleware("request")
         async def authenticate(request: Request):

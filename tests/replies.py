@@ -8,6 +8,7 @@ import urllib.request
 
 import yaml
 
+from bot import rasa_api
 from tests.servers import ROOT, api_token
 
 
@@ -19,7 +20,7 @@ def response_texts(name: str) -> list[str]:
 def user_texts(rasa_url: str, conversation_id: str) -> list[str]:
     """What the shopper said in the conversation, from Rasa's tracker."""
     token = urllib.parse.urlencode({"token": api_token()})
-    url = f"{rasa_url}/conversations/{urllib.parse.quote(str(conversation_id))}/tracker?{token}"
+    url = f"{rasa_url}{rasa_api.conversation_path(conversation_id, 'tracker')}?{token}"
     with urllib.request.urlopen(url, timeout=30) as response:
         events = json.loads(response.read())["events"] or []
     return [e.get("text") for e in events if e["event"] == "user"]

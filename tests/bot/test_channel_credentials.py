@@ -30,6 +30,12 @@ def test_rest_channel_off_leaves_rest_out_and_keeps_the_rest():
     assert {"channels.socketio.SocketIOInput", SLACK_CONNECTOR} <= set(generated)
 
 
+def test_rest_channel_token_asks_for_the_api_token_without_writing_it_down():
+    generated = credentials({"REST_CHANNEL": "token", "TINSEL_API_TOKEN": "a-secret-api-token"})
+    assert generated[REST_CONNECTOR] == {"require_api_token": True}
+    assert "a-secret-api-token" not in yaml.safe_dump(generated)
+
+
 def test_a_mistyped_rest_channel_setting_is_an_error_not_open():
     with pytest.raises(ValueError, match="REST_CHANNEL"):
         load_settings({"REST_CHANNEL": "of"})

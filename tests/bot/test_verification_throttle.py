@@ -93,3 +93,14 @@ def test_failures_are_audited_without_the_raw_email(store, pinned, shop):
         assert "l***@example.com" in entries[-1].detail
         assert failures[-1].email_hash == verification_throttle.email_hash("liam.carter@example.com")
         assert len(failures[-1].email_hash) == 64
+
+
+@pytest.mark.parametrize("client", ["127.0.0.1", "::1", "[::1]", "0.0.0.0", "", None])
+def test_the_machines_own_address_is_no_client_bucket(client):
+    """A local caller, or a proxy Rasa was not told to trust, would put every shopper in one."""
+    assert verification_throttle.client_bucket("rest", client) == ""
+
+
+@pytest.mark.parametrize("client", ["203.0.113.7", "2001:db8::1", "[2001:db8::1]", "10.1.2.3"])
+def test_a_callers_own_address_is_its_bucket_within_its_channel(client):
+    assert verification_throttle.client_bucket("socketio", client) == f"socketio:{client}"

@@ -77,7 +77,7 @@ def test_an_agent_approves_an_escalated_refund_and_the_shopper_sees_it_in_the_ch
     shopper.say(email_of(store, OVER_THE_BOTS_LIMIT), expect="send it back")
     shopper.say("/return_item", expect="")
     answer = shopper.say('/inform{"return_reason": "changed_mind"}', expect="ticket #")
-    conversation = shopper.session_id()
+    conversation = shopper.conversation_id()
     with store.session() as s:
         ticket = handoff.open_ticket_for(s, conversation)
         ticket_id, refund_id, amount = ticket.id, ticket.refund.id, ticket.refund.amount

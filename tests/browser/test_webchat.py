@@ -54,6 +54,10 @@ class WebChat:
         """The socket.io session the widget keeps in local storage (Rasa's conversation id)."""
         return self.page.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
 
+    def conversation_id(self) -> str:
+        """Rasa keeps a web chat session's conversation as web:<session id> (channels/identity.py)."""
+        return f"web:{self.session_id()}"
+
 
 def in_view(box: dict | None, width: int, height: int) -> bool:
     return bool(box) and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width \
@@ -70,10 +74,10 @@ def test_a_shopper_tracks_an_order_and_a_reload_keeps_the_conversation(running_s
     answer = chat.say(email, expect=tracking_number)
     assert f"Order {number}" in answer and "on its way" in answer
 
-    conversation = chat.session_id()
+    conversation = chat.conversation_id()
     page.reload()
     chat.wait_for_reply(after=0, containing=tracking_number)
-    assert chat.session_id() == conversation
+    assert chat.conversation_id() == conversation
     assert any(tracking_number in bubble for bubble in chat.bot_messages())
 
     chat.say("hi")
@@ -108,7 +112,7 @@ def test_a_javascript_link_in_a_message_does_not_run(running_stack, page):
     chat.open()
     settings = dataclasses.replace(load_settings(), rasa_url=running_stack.rasa_url)
     before = len(chat.bot_messages())
-    rasa_api.send_to_conversation(chat.session_id(), "[Claim your refund](javascript:window.pwned=1)",
+    rasa_api.send_to_conversation(chat.conversation_id(), "[Claim your refund](javascript:window.pwned=1)",
                                   rasa_url=settings.rasa_url)
     assert chat.wait_for_reply(after=before, containing="claim your refund").strip() == "Claim your refund"
     assert page.locator(BOT_MESSAGES).last.locator("a").count() == 0

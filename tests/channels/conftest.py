@@ -47,6 +47,10 @@ def channel_stack(tmp_path_factory):
         "TELEGRAM_BOT_NAME": TELEGRAM_BOT_NAME,
         "TELEGRAM_WEBHOOK_URL": "https://chat.tinsel.example/webhooks/telegram/webhook",
         "TELEGRAM_API_URL": platforms.telegram_api_url,
+        # REST as a production store runs it: behind the API token, behind a proxy (HAProxy)
+        # whose X-Forwarded-For Rasa trusts (TRUSTED_PROXIES) (tests/channels/test_rest_channel.py).
+        "REST_CHANNEL": "token",
+        "TRUSTED_PROXIES": "1",
     }
     servers = []
     try:

@@ -26,6 +26,11 @@ def message_event(text: str) -> tuple[dict, str, str]:
     return event, channel, user
 
 
+def slack_conversation(user: str) -> str:
+    """Tinsel keeps a Slack user's conversation as slack:<team>:<user> (channels/identity.py)."""
+    return f"slack:T0TINSEL:{user}"
+
+
 def post_to_slack_webhook(rasa_url: str, event: dict, *, secret: str = SLACK_SIGNING_SECRET,
                           timestamp: int | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
     body = json.dumps(event).encode()
@@ -53,7 +58,7 @@ def test_a_signed_direct_message_gets_the_reply_in_its_channel(channel_stack):
     [reply] = channel_stack.platforms.wait_for("slack", "chat.postMessage", channel=channel)
     assert reply.params["text"] in response_texts("utter_greet")
     assert reply.token == channel_stack.env["SLACK_BOT_TOKEN"]
-    assert user_texts(channel_stack.rasa.url, user) == ["hi"]
+    assert user_texts(channel_stack.rasa.url, slack_conversation(user)) == ["hi"]
 
 
 def test_where_is_my_order_asks_for_the_order_number_in_slack(channel_stack):
@@ -80,8 +85,8 @@ def test_a_bad_or_stale_signature_is_refused_and_gets_no_reply(channel_stack):
     channel_stack.platforms.wait_for("slack", "chat.postMessage", channel=genuine_channel)
     sent_to = {c.params.get("channel") for c in channel_stack.platforms.calls_to("slack", "chat.postMessage")}
     assert forged_channel not in sent_to and stale_channel not in sent_to
-    assert user_texts(channel_stack.rasa.url, forged_user) == []
-    assert user_texts(channel_stack.rasa.url, stale_user) == []
+    assert user_texts(channel_stack.rasa.url, slack_conversation(forged_user)) == []
+    assert user_texts(channel_stack.rasa.url, slack_conversation(stale_user)) == []
 
 
 def test_the_request_url_check_is_answered_only_when_signed(channel_stack):
@@ -111,7 +116,7 @@ def test_a_retried_event_is_acknowledged_and_answered_once(channel_stack):
     assert post_to_slack_webhook(channel_stack.rasa.url, follow_up(event, "where is my order?"))[0] == 200
     channel_stack.platforms.wait_for("slack", "chat.postMessage", channel=channel,
                                      where=lambda call: "order number" in call.params["text"].lower())
-    assert user_texts(channel_stack.rasa.url, user) == ["hi", "where is my order?"]
+    assert user_texts(channel_stack.rasa.url, slack_conversation(user)) == ["hi", "where is my order?"]
     greetings = [c for c in channel_stack.platforms.calls_to("slack", "chat.postMessage")
                  if c.params.get("channel") == channel and c.params["text"] in response_texts("utter_greet")]
     assert len(greetings) == 1

@@ -45,7 +45,7 @@ def test_an_update_with_the_secret_gets_the_reply_in_its_chat(channel_stack):
     assert status == 200
     [reply] = channel_stack.platforms.wait_for("telegram", "sendMessage", chat_id=chat_id)
     assert reply.params["text"] in response_texts("utter_greet")
-    assert user_texts(channel_stack.rasa.url, chat_id) == ["hi"]
+    assert user_texts(channel_stack.rasa.url, f"telegram:{chat_id}") == ["hi"]
 
 
 def test_an_update_with_a_wrong_or_no_secret_is_refused_and_gets_no_reply(channel_stack):
@@ -63,8 +63,8 @@ def test_an_update_with_a_wrong_or_no_secret_is_refused_and_gets_no_reply(channe
     channel_stack.platforms.wait_for("telegram", "sendMessage", chat_id=genuine_chat)
     sent_to = {int(c.params["chat_id"]) for c in channel_stack.platforms.calls_to("telegram", "sendMessage")}
     assert wrong_chat not in sent_to and missing_chat not in sent_to
-    assert user_texts(channel_stack.rasa.url, wrong_chat) == []
-    assert user_texts(channel_stack.rasa.url, missing_chat) == []
+    assert user_texts(channel_stack.rasa.url, f"telegram:{wrong_chat}") == []
+    assert user_texts(channel_stack.rasa.url, f"telegram:{missing_chat}") == []
 
 
 def test_an_update_to_the_webhook_path_with_a_trailing_slash_needs_the_secret_too(channel_stack):
@@ -80,7 +80,7 @@ def test_an_update_to_the_webhook_path_with_a_trailing_slash_needs_the_secret_to
     channel_stack.platforms.wait_for("telegram", "sendMessage", chat_id=genuine_chat)
     sent_to = {int(c.params["chat_id"]) for c in channel_stack.platforms.calls_to("telegram", "sendMessage")}
     assert slashed_chat not in sent_to
-    assert user_texts(channel_stack.rasa.url, slashed_chat) == []
+    assert user_texts(channel_stack.rasa.url, f"telegram:{slashed_chat}") == []
 
 
 def test_registering_again_through_rasas_set_webhook_route_keeps_the_secret(channel_stack):
@@ -104,7 +104,7 @@ def test_a_message_with_a_script_link_reaches_the_chat_without_it(channel_stack)
     post_update(channel_stack.rasa.url, update, channel_stack.telegram_secret)
     channel_stack.platforms.wait_for("telegram", "sendMessage", chat_id=chat_id)
 
-    rasa_api.send_to_conversation(str(chat_id), "[Claim your refund](javascript:alert(1)) or track https://ups.com/t",
+    rasa_api.send_to_conversation(f"telegram:{chat_id}", "[Claim your refund](javascript:alert(1)) or track https://ups.com/t",
                                   rasa_url=channel_stack.rasa.url)
 
     [sent] = channel_stack.platforms.wait_for("telegram", "sendMessage", chat_id=chat_id,

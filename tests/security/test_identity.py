@@ -54,11 +54,11 @@ def test_posting_as_the_stored_conversation_id_does_not_reach_the_verified_order
 
 
 def test_posting_as_another_channels_conversation_id_does_not_reach_it(running_stack):
-    """A Telegram conversation id is the chat id, a Slack one the user id, a web chat one the
-    session id: bare, never starting with `rest:`."""
+    """Every conversation id carries its channel (telegram:<chat>, slack:<team>:<user>,
+    web:<session>); a REST sender, bare or spelled like one of those, stays under rest:."""
     telegram_chat = str(100000 + uuid.uuid4().int % 900000)
 
-    running_stack.rasa.say(telegram_chat, "hi")
-
-    assert rasa_api.read_transcript(running_stack.store, telegram_chat) == []
-    assert rasa_api.read_transcript(running_stack.store, f"rest:{telegram_chat}")
+    for sender in (telegram_chat, f"telegram:{telegram_chat}", f"slack:T0TINSEL:U{telegram_chat}"):
+        running_stack.rasa.say(sender, "hi")
+        assert rasa_api.read_transcript(running_stack.store, sender) == []
+        assert rasa_api.read_transcript(running_stack.store, f"rest:{sender}")

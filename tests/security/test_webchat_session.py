@@ -118,7 +118,7 @@ def test_a_message_naming_another_session_stays_in_the_senders_own(running_stack
     answer, victims_session = asyncio.run(scenario())
 
     assert tracking not in answer
-    victim_said = [m["text"] for m in rasa_api.read_transcript(running_stack.store, victims_session)
+    victim_said = [m["text"] for m in rasa_api.read_transcript(running_stack.store, f"web:{victims_session}")
                    if m["who"] == "shopper"]
     assert victim_said == [f"where is my order {VICTIMS_ORDER}?", VICTIMS_EMAIL]
 
@@ -133,6 +133,7 @@ def test_a_rest_message_naming_a_web_chat_session_does_not_reach_it(running_stac
 
     session = asyncio.run(scenario())
 
-    answer = running_stack.rasa.say(session, f"where is my order {VICTIMS_ORDER}?")
-
-    assert tracking not in answer and "email" in answer.lower()
+    for named in (session, f"web:{session}"):  # the socket.io session, and the conversation id
+        answer = running_stack.rasa.say(named, f"where is my order {VICTIMS_ORDER}?")
+        assert tracking not in answer and "email" in answer.lower()
+    assert rasa_api.read_transcript(running_stack.store, f"rest:web:{session}")
