@@ -14,13 +14,15 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # endpoints.yml reads the action server URL and tracker store from these; see bot/tracker_env.py.
 WITH_RASA_ENV = eval "$$($(PY) -m bot rasa-env)" &&
 
-.PHONY: help install widget db secrets train run shell actions test test-unit test-rasa validate bench clean
+.PHONY: help install widget db secrets train run run-scaled shell actions test test-unit test-rasa validate bench bench-load clean
 
 help:
 	@echo "make run    set up everything and start Tinsel (web chat + REST on localhost:$(RASA_PORT))"
+	@echo "make run-scaled  the same behind HAProxy: REPLICAS Rasa servers on PostgreSQL and Redis"
 	@echo "make shell  set up everything and chat in this terminal"
 	@echo "make test   set up everything and run all tests"
 	@echo "make bench  run the speed and understanding benchmarks"
+	@echo "make bench-load  load benchmark: Tinsel vs Rasa's starter bot at 20 concurrent shoppers"
 
 install: $(VENV)/.installed $(VENV)/spacy-model
 
@@ -96,6 +98,14 @@ run: secrets db train widget
 	$(RASA) run --model $(MODEL) --port $(RASA_PORT) --enable-api --auth-token "$$TINSEL_API_TOKEN" \
 	  --cors "$$WEBCHAT_ORIGIN" --credentials .rasa/credentials.yml --endpoints endpoints.yml
 
+# The peak-time layout (deploy/scaled.py): HAProxy on :$(RASA_PORT) in front of REPLICAS (2) Rasa
+# servers, the store and conversations in PostgreSQL, conversation locks in Redis.
+run-scaled: secrets train widget
+	@command -v haproxy >/dev/null 2>&1 || { \
+	  echo "ERROR: make run-scaled puts HAProxy in front of the Rasa servers, and haproxy is not installed."; \
+	  echo "  Debian/Ubuntu: sudo apt-get install haproxy"; exit 1; }
+	RASA_PORT=$(RASA_PORT) $(PY) -m deploy.scaled
+
 shell: secrets db train
 	@$(WITH_RASA_ENV) \
 	trap 'kill $$actions_pid 2>/dev/null; wait $$actions_pid 2>/dev/null' EXIT INT TERM; \
@@ -119,6 +129,11 @@ test: install train widget
 bench: install train
 	$(PY) bench/nlu_eval.py
 	$(PY) bench/latency.py
+
+# Holiday-rush load (bench/load.py): 20 concurrent shoppers on Tinsel and on Rasa's starter bot in
+# the same run; messages/s, p50/p95/p99, errors, peak memory and the ratios.
+bench-load: install train
+	$(PY) bench/load.py
 
 clean:
 	rm -rf models .rasa results tinsel.db

@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -175,6 +176,32 @@ class WebchatServer(ServerProcess):
             port=port, env={**os.environ, "RASA_URL": rasa_url}, log_path=log_path,
         )
         self.url = f"{self.base_url}/"
+
+
+class RedisServer:
+    """redis-server on a port of its own, keeping nothing on disk."""
+
+    def __init__(self, port: int | None = None):
+        port = self.port = port or free_port()
+        self.process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                         "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        import redis
+
+        self.url = f"redis://127.0.0.1:{port}/1"
+        client = redis.Redis(port=port, socket_timeout=1)
+        for _ in range(50):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.kill()
+            self.process.wait(timeout=10)
 
 
 def require_model() -> None:

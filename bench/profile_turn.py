@@ -1,0 +1,149 @@
+"""Where one turn's time goes (issue #16): the trained model in this process, a real action
+server on a seeded demo store and Rasa's SQL tracker store, timed per part of the turn.
+
+Every graph component Rasa runs for a message (spaCy, the sentence encoder, DIET, the blended
+intent classifier, the response selector, TED, rules, ...) is timed by wrapping Rasa's
+GraphNode call; the action server round trip by wrapping RemoteAction.run; the tracker store by
+wrapping its retrieve and save. Prints each part's mean milliseconds per message and its share.
+
+    .venv/bin/python bench/profile_turn.py [--conversations 20]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import functools
+import logging
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import MODEL, ActionServer, action_server_headers, seeded_demo_store  # noqa: E402
+
+SPENT: dict[str, float] = collections.defaultdict(float)
+CALLS: collections.Counter = collections.Counter()
+
+
+def timed(name_of):
+    """Wraps a method so its wall time adds to SPENT[name_of(self, ...)]."""
+
+    def wrap(method):
+        if asyncio.iscoroutinefunction(method):
+            @functools.wraps(method)
+            async def run_async(self, *args, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return await method(self, *args, **kwargs)
+                finally:
+                    SPENT[name_of(self)] += time.perf_counter() - started
+                    CALLS[name_of(self)] += 1
+            return run_async
+
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                SPENT[name_of(self)] += time.perf_counter() - started
+                CALLS[name_of(self)] += 1
+        return run
+
+    return wrap
+
+
+def instrument() -> None:
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.engine.graph import GraphNode
+
+    GraphNode.__call__ = timed(lambda node: f"component {node._component_class.__name__}")(GraphNode.__call__)
+    RemoteAction.run = timed(lambda action: f"action server: {action.name()}")(RemoteAction.run)
+    SQLTrackerStore.retrieve = timed(lambda _: "tracker store: read")(SQLTrackerStore.retrieve)
+    SQLTrackerStore.save = timed(lambda _: "tracker store: write")(SQLTrackerStore.save)
+
+
+def conversations(store) -> list[list[str]]:
+    from sqlalchemy import select
+
+    from bot.models import Order
+
+    with store.session() as s:
+        order = s.execute(select(Order).where(Order.status == "shipped").order_by(Order.id)).scalars().first()
+        number, email = order.number, order.customer.email
+    return [["hi", "where is my order?", number, email, "what is your return policy?", "thanks"],
+            ["I need a gift for my dad under $50", "do you do gift wrapping?", "can I talk to a person?"]]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--conversations", type=int, default=20)
+    parser.add_argument("--by-action", action="store_true", help="one row per custom action, not one in all")
+    args = parser.parse_args()
+    logging.getLogger("rasa").setLevel(logging.WARNING)  # its DEBUG lines would bury the table
+    from rasa.core.agent import Agent
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    from rasa_extensions import resilient_actions
+
+    workdir = Path(tempfile.mkdtemp(prefix="tinsel-profile-"))
+    store = seeded_demo_store(workdir / "store.db")
+    actions = ActionServer(store.url, workdir / "actions.log")
+    try:
+        resilient_actions.install()
+        instrument()
+        tracker_store = SQLTrackerStore(dialect="sqlite", db=str(workdir / "store.db"))
+        agent = Agent.load(str(MODEL), tracker_store=tracker_store,
+                           action_endpoint=EndpointConfig(actions.url, headers=action_server_headers()))
+        loop = asyncio.new_event_loop()
+        scripts = conversations(store)
+        for text in ("hi", "where is my order?"):  # warm-up, not counted
+            loop.run_until_complete(agent.handle_text(text, sender_id="warm-up"))
+        SPENT.clear()
+        messages, started = 0, time.perf_counter()
+        for n in range(args.conversations):
+            sender = f"profile-{uuid.uuid4().hex[:8]}"
+            for text in scripts[n % len(scripts)]:
+                loop.run_until_complete(agent.handle_text(text, sender_id=sender))
+                messages += 1
+        total = time.perf_counter() - started
+        report(total, messages, by_action=args.by_action)
+    finally:
+        actions.stop()
+    return 0
+
+
+def merged(by_action: bool) -> tuple[dict[str, float], dict[str, int]]:
+    """SPENT and CALLS with every custom action in one row, unless by_action."""
+    if by_action:
+        return dict(SPENT), dict(CALLS)
+    spent: dict[str, float] = collections.defaultdict(float)
+    calls: collections.Counter = collections.Counter()
+    for name, seconds in SPENT.items():
+        row = "action server round trip" if name.startswith("action server:") else name
+        spent[row] += seconds
+        calls[row] += CALLS[name]
+    return dict(spent), dict(calls)
+
+
+def report(total: float, messages: int, by_action: bool) -> None:
+    print(f"{messages} messages, {total / messages * 1000:.1f} ms per message in all (one shopper at a time)\n")
+    print("| Part of the turn | ms per message | calls per message | share |\n|---|---:|---:|---:|")
+    spent, calls = merged(by_action)
+    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        if seconds / total >= 0.005:
+            print(f"| {name} | {seconds / messages * 1000:.1f} | {calls[name] / messages:.1f} | {seconds / total:.0%} |")
+    accounted = sum(SPENT.values())
+    print(f"| everything else (Rasa's processor, policies' glue, events) | "
+          f"{(total - accounted) / messages * 1000:.1f} | | {(total - accounted) / total:.0%} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
