@@ -124,7 +124,7 @@ test: install train widget
 	@echo "==> Rasa test stories (tests/stories)"
 	$(PY) tests/run_rasa_test_stories.py
 	@echo "==> pytest: bot/ rules and actions on SQLite and PostgreSQL, whole conversations"
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider --durations=30 tests
 
 bench: install train
 	$(PY) bench/nlu_eval.py
