@@ -247,20 +247,10 @@ def test_refund_status_gives_amount_and_date(assistant, demo_store, picks):
 # ------------------------------------------------------------------ pause and resume over HTTP
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """A second, separately seeded demo store behind a real Rasa server and action server."""
-    from tests.servers import ROOT, ActionServer, RasaServer, seeded_demo_store
-
-    workdir = tmp_path_factory.mktemp("served")
-    store = seeded_demo_store(workdir / "served-store.db")
-    actions = ActionServer(store.url, workdir / "actions.log")
-    rasa = RasaServer(database_url=store.url, action_server_url=actions.url,
-                      credentials=ROOT / "credentials.yml", log_path=workdir / "rasa.log")
-    yield store, rasa
-    rasa.stop()
-    actions.stop()
-    store.dispose()
+@pytest.fixture
+def served(running_stack):
+    """The session's whole stack (a seeded demo store behind a real Rasa server and action server)."""
+    return running_stack.store, running_stack.rasa
 
 
 def bot_cli(store, rasa, *args: str) -> str:

@@ -51,6 +51,7 @@ class ConsoleServer:
         self._loop.run_until_complete(self._serve())
 
     async def _serve(self):
+        self._serving = asyncio.current_task()
         self._server = await self._app.create_server(sock=self._sock, return_asyncio_server=True, access_log=False)
         await self._server.startup()
         self._ready.set()
@@ -63,6 +64,7 @@ class ConsoleServer:
         async def close():
             self._server.close()
             await self._server.wait_closed()
+            self._serving.cancel()  # serve_forever does not return on close: the thread would wait 10 s
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
         self._thread.join(10)
