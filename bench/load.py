@@ -5,9 +5,11 @@ Starts Tinsel as the tests do (seeded SQLite demo store in a temp dir, action se
 bench/.cache/starter/), then sends both the same shopper scripts: a closed loop of
 `--shoppers` concurrent shoppers (each waits for every answer) and a one-shopper run.
 Prints messages/s, p50/p95/p99 per message, errors and each server's peak RSS, the
-Tinsel/starter ratios, and writes the figures to results/load.json.
+Tinsel/starter ratios, and writes the figures to results/load.json. With --replicas N (default
+2) the same load also runs against N Rasa servers behind HAProxy on PostgreSQL and Redis, as
+`make run-scaled` lays them out.
 
-    .venv/bin/python bench/load.py [--shoppers 20] [--tinsel-url URL] [--starter-url URL]
+    .venv/bin/python bench/load.py [--shoppers 20] [--replicas 2] [--tinsel-url URL] [--starter-url URL]
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +38,11 @@ import aiohttp  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bot.models import Order  # noqa: E402
+from bot.seed import build_demo_store  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.store import Store  # noqa: E402
+from deploy.haproxy import HAProxy, Layout  # noqa: E402
+from deploy.scaled import create_database_if_missing  # noqa: E402
 from tests import servers  # noqa: E402
 
 STARTER_DIR = ROOT / "bench" / ".cache" / "starter"
@@ -122,6 +129,32 @@ def start_tinsel(workdir: Path) -> tuple[str, servers.ServerProcess, object]:
     rasa = TrackedRasaServer(database_url=store.url, action_server_url=actions.url,
                              credentials=credentials, log_path=workdir / "rasa.log")
     return rasa.url, rasa, store
+
+
+def start_scaled_tinsel(workdir: Path, replicas: int, database_url: str) -> "Bot":
+    """As `make run-scaled` lays it out: `replicas` Rasa servers on one PostgreSQL store, their
+    locks in a Redis of this run's own, HAProxy in front (deploy/haproxy.py)."""
+    create_database_if_missing(database_url)
+    store = Store(database_url)
+    store.drop_schema()
+    store.create_schema()
+    build_demo_store(store, load_settings())
+    redis = servers.RedisServer()
+    STARTED.append(redis)
+    actions = TrackedActionServer(store.url, workdir / "scaled-actions.log")
+    env = {**os.environ, "LOCK_STORE_URL": redis.url, "TRUSTED_PROXIES": "1"}
+    credentials = servers.rasa_credentials(env, workdir / "scaled-credentials.yml")
+
+    def replica(n: int) -> servers.RasaServer:
+        return TrackedRasaServer(database_url=store.url, action_server_url=actions.url, credentials=credentials,
+                                 log_path=workdir / f"scaled-rasa-{n}.log", env=env)
+
+    with ThreadPoolExecutor(replicas) as pool:
+        rasas = list(pool.map(replica, range(1, replicas + 1)))
+    proxy = HAProxy(Layout("127.0.0.1", servers.free_port(), tuple(r.port for r in rasas)), workdir)
+    STARTED.append(proxy)
+    proxy.wait_until_serving()
+    return Bot(f"tinsel-x{replicas}", proxy.url, {"Authorization": f"Bearer {rasas[0].api_token}"}, None)
 
 
 def demo_store_for_scripts(workdir: Path):
@@ -361,7 +394,8 @@ def print_table(results: dict, info: dict, shoppers: int) -> None:
     header = ("bot", "phase", "msgs", "msg/s", "p50 ms", "p95 ms", "p99 ms", "http err", "timeouts", "empty",
               "peak RSS MB")
     rows = [header]
-    for name in ("tinsel", "starter"):
+    names = [name for name in ("tinsel", "starter", "tinsel_scaled") if name in results]
+    for name in names:
         for phase, label in (("load", f"{shoppers} shoppers"), ("one_shopper", "1 shopper")):
             f = results[name][phase]
             rows.append((name, label, *(cell(f[k]) for k in ("messages", "messages_per_s", "p50_ms", "p95_ms",
@@ -371,10 +405,13 @@ def print_table(results: dict, info: dict, shoppers: int) -> None:
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
     print("CPU taken by other processes while measuring: "
-          + ", ".join(f"{name} {results[name]['other_processes_cpu_s']} s" for name in ("tinsel", "starter")))
+          + ", ".join(f"{name} {results[name]['other_processes_cpu_s']} s" for name in names))
     r = results["ratios"]
     print(f"Tinsel/starter: throughput x{cell(r['throughput'])}, p95 under load x{cell(r['p95_load'])}, "
           f"one-shopper p95 x{cell(r['p95_one_shopper'])}")
+    if "scaled_over_one_server" in r:
+        print(f"Replicas behind HAProxy / one server: throughput x{cell(r['scaled_over_one_server'])} "
+              "(the replicas share this machine's cores with each other and the action server)")
     print(f"peak RSS: the server process over warm-up, load and one-shopper run; figures: {RESULTS}")
 
 
@@ -388,6 +425,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=60, help="seconds before a message counts as timed out")
     parser.add_argument("--tinsel-url", help="use a running Tinsel (TINSEL_API_TOKEN from the environment)")
     parser.add_argument("--starter-url", help="use a running starter bot")
+    parser.add_argument("--replicas", type=int, default=2,
+                        help="also measure this many Rasa servers behind HAProxy on PostgreSQL and Redis (0: skip)")
+    parser.add_argument("--scaled-database-url", default="postgresql://postgres@127.0.0.1:5432/tinsel_bench",
+                        help="the scratch PostgreSQL database of the replicas (emptied and seeded)")
     return parser.parse_args()
 
 
@@ -431,12 +472,18 @@ def run(args) -> dict:
     load_scripts = shopper_scripts(store, args.shoppers)
     solo_scripts = shopper_scripts(store, args.solo_scripts)
     run_id, info = uuid.uuid4().hex[:8], machine()
+    bots = [("tinsel", tinsel), ("starter", starter)]
+    if args.replicas:
+        bots.append(("tinsel_scaled", start_scaled_tinsel(workdir, args.replicas, args.scaled_database_url)))
     results = {}
-    for name, bot in (("tinsel", tinsel), ("starter", starter)):
+    for name, bot in bots:
         results[name], others = others_cpu_seconds(
             lambda: asyncio.run(measure_bot(bot, load_scripts, solo_scripts, run_id, args.timeout)))
         results[name]["other_processes_cpu_s"] = others
     results["ratios"] = ratios(results["tinsel"], results["starter"])
+    if "tinsel_scaled" in results:
+        results["ratios"]["scaled_over_one_server"] = ratio(results["tinsel_scaled"]["load"]["messages_per_s"],
+                                                            results["tinsel"]["load"]["messages_per_s"])
     report = {"machine": info, "run_id": run_id, "shoppers": args.shoppers,
               "messages_per_script": len(load_scripts[0]), "solo_scripts": args.solo_scripts,
               "startup": timings, "workdir": str(workdir), **results}
