@@ -43,6 +43,16 @@ def test_odd_messages_still_get_a_unit_vector(encoder):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
+def test_the_onnx_graph_computes_what_the_numpy_pass_computes(encoder):
+    """onnxruntime runs the encoder (nlu_components/encoder_graph.py); the NumPy pass is the
+    reference, in one batch of mixed lengths (padding) and one text at a time."""
+    reference = SentenceEncoder(backend="numpy")
+    texts = ["hi", "where is my order 104701?", "", "Ich möchte mein Paket zurückschicken 🎁",
+             "I need a gift for my dad under $50 who likes golf and cooking " * 6]
+    assert np.allclose(encoder.encode(texts), reference.encode(texts), atol=1e-5)
+    assert np.allclose(encoder.encode(texts[1:2]), reference.encode(texts[1:2]), atol=1e-5)
+
+
 def test_batching_by_length_keeps_each_text_with_its_own_vector(encoder):
     texts = ["hi", "I would like to exchange the red jumper for a larger size please", "refund"]
     together = encoder.encode(texts, batch_size=2)
