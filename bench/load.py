@@ -40,9 +40,8 @@ from sqlalchemy import select  # noqa: E402
 from bot.models import Order  # noqa: E402
 from bot.seed import build_demo_store  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.store import Store, create_database_if_missing  # noqa: E402
 from deploy.haproxy import HAProxy, Layout  # noqa: E402
-from deploy.scaled import create_database_if_missing  # noqa: E402
 from tests import servers  # noqa: E402
 
 STARTER_DIR = ROOT / "bench" / ".cache" / "starter"

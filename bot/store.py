@@ -12,8 +12,8 @@ import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.models import Base
@@ -69,6 +69,23 @@ def _make_engine(url: str) -> Engine:
 
 
 _store: Store | None = None
+
+
+def create_database_if_missing(database_url: str) -> None:
+    """A PostgreSQL database named in the URL is created when the server lacks it (SQLite
+    creates its file by itself); through the server's `postgres` maintenance database."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                        {"name": url.database}).scalar()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
 
 
 def get_store() -> Store:

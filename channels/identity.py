@@ -15,6 +15,8 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic.request import Request
 
+from channels.safe_output import WrappedOutput
+
 CLIENT_METADATA_KEY = "client"
 
 
@@ -28,21 +30,15 @@ def platform_id(prefix: Text, conversation: Text) -> Text:
     return own.rsplit(":", 1)[-1] if prefix == "slack" else own
 
 
-class PlatformRecipients(OutputChannel):
-    """Wraps a channel's output so that it is addressed by the platform's own id."""
+class PlatformRecipients(WrappedOutput):
+    """A channel's output addressed by the platform's own id."""
 
     def __init__(self, channel: OutputChannel, prefix: Text) -> None:
-        self.channel = channel
+        super().__init__(channel)
         self.prefix = prefix
-
-    def name(self) -> Text:  # type: ignore[override]
-        return self.channel.name()
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         await self.channel.send_response(platform_id(self.prefix, recipient_id), message)
-
-    def __getattr__(self, attribute: str) -> Any:
-        return getattr(self.channel, attribute)
 
 
 def addressed_by_platform(channel: Optional[OutputChannel], prefix: Text) -> Optional[OutputChannel]:

@@ -10,8 +10,9 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from bot.safe_links import safe_message
 
 
-class SafeLinksOutput(OutputChannel):
-    """Wraps a channel's output: sends each message made safe, and is otherwise that channel."""
+class WrappedOutput(OutputChannel):
+    """A channel's output with one change to send_response; otherwise that channel. Rasa sends
+    every bot message through send_response."""
 
     def __init__(self, channel: OutputChannel) -> None:
         self.channel = channel
@@ -19,11 +20,15 @@ class SafeLinksOutput(OutputChannel):
     def name(self) -> Text:  # type: ignore[override]
         return self.channel.name()
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        await self.channel.send_response(recipient_id, safe_message(message))
-
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self.channel, attribute)
+
+
+class SafeLinksOutput(WrappedOutput):
+    """Sends each message made safe."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        await self.channel.send_response(recipient_id, safe_message(message))
 
 
 def safe_output(channel: Optional[OutputChannel]) -> Optional[OutputChannel]:

@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from bot.settings import PROJECT_ROOT, load_settings
+from bot.store import create_database_if_missing
 from bot.tracker_env import rasa_env
 from deploy.haproxy import HAProxy, Layout
 
@@ -48,21 +48,6 @@ def scaled_env(replicas_env: dict[str, str]) -> dict[str, str]:
     env["RASA_URL"] = f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"
     env.update(rasa_env(load_settings(env)))
     return env
-
-
-def create_database_if_missing(database_url: str) -> None:
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        return
-    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                        {"name": url.database}).scalar()
-            if not exists:
-                connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
-    finally:
-        engine.dispose()
 
 
 def start(command: list[str], env: dict[str, str]) -> subprocess.Popen:

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.settings import load_settings
-from bot.store import Store
+from bot.store import Store, create_database_if_missing
 from tests import servers  # noqa: F401  (gives this run its own API and action server secrets)
 
 if TYPE_CHECKING:
@@ -28,24 +28,10 @@ POSTGRES_URL = os.environ.get(
 )
 
 
-def _ensure_postgres_database(url: str) -> None:
-    target = sa.engine.make_url(url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            exists = conn.execute(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-            ).scalar()
-            if not exists:
-                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     try:
-        _ensure_postgres_database(POSTGRES_URL)
+        create_database_if_missing(POSTGRES_URL)
     except sa.exc.OperationalError as exc:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"PostgreSQL unreachable at {POSTGRES_URL} under CI: {exc}")

@@ -27,9 +27,9 @@ from bot import handoff, rasa_api
 from bot.models import HandoffTicket, Refund
 from bot.seed import build_demo_store
 from bot.settings import load_settings
-from bot.store import Store
+from bot.store import Store, create_database_if_missing
 from deploy.haproxy import HAProxy, Layout
-from tests.conftest import POSTGRES_URL, _ensure_postgres_database
+from tests.conftest import POSTGRES_URL
 from tests.factories import make_customer, make_order, make_product, make_shipment
 from tests.replies import user_texts
 from tests.servers import ROOT, ActionServer, RasaServer, RedisServer, free_port, require_model
@@ -49,7 +49,7 @@ def scratch_database() -> str:
     url = sa.engine.make_url(POSTGRES_URL)
     scratch = url.set(database=f"{url.database}_scale").render_as_string(hide_password=False)
     try:
-        _ensure_postgres_database(scratch)
+        create_database_if_missing(scratch)
     except sa.exc.OperationalError as exc:
         pytest.fail(f"PostgreSQL unreachable at {scratch}: {exc}")
     return scratch
