@@ -13,11 +13,16 @@
     python -m bot rasa-credentials print the channels file Rasa reads (credentials.yml + .env)
     python -m bot webchat          serve the shoppers' web chat page on WEBCHAT_PORT
     python -m bot privacy export|forget --email X   a shopper's data: print it / erase it
+    python -m bot import shopify --products products_export.csv --orders orders_export.csv [--dry-run]
+                                   a store's Shopify exports into DATABASE_URL (issue #17)
+    python -m bot shopify-webhooks [--host --port]   receive Shopify's webhooks on
+                                   SHOPIFY_WEBHOOK_PORT, signed with SHOPIFY_WEBHOOK_SECRET
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     privacy.add_argument("action", choices=["export", "forget"])
     privacy.add_argument("--email", required=True, help="the shopper's email")
     privacy.add_argument("--operator", help="who asked for it (forget; for the audit log)")
+    # issue #17: a store's own Shopify exports.
+    importer = commands.add_parser("import", help="import a store's exports (shopify)")
+    importer.add_argument("source", choices=["shopify"])
+    importer.add_argument("--products", type=Path, help="Shopify's products_export.csv")
+    importer.add_argument("--orders", type=Path, help="Shopify's orders_export.csv")
+    importer.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
+    importer.add_argument("--quiet", action="store_true", help="no progress bar")
+    # issue #17: Shopify webhooks (orders, fulfillments, privacy).
+    shopify_webhooks = commands.add_parser("shopify-webhooks", help="receive Shopify's webhooks")
+    shopify_webhooks.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
+    shopify_webhooks.add_argument("--port", type=int, help="default: SHOPIFY_WEBHOOK_PORT")
     args = parser.parse_args(argv)
 
     if args.command == "init-db":
@@ -122,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "forget" and not args.operator:
             parser.error("privacy forget needs --operator NAME")
         return privacy_command(args.action, args.email, operator=args.operator)
+    elif args.command == "import":  # issue #17
+        from bot.order_sources.cli import import_shopify_command
+
+        return import_shopify_command(args.products, args.orders, dry_run=args.dry_run, quiet=args.quiet)
+    elif args.command == "shopify-webhooks":  # issue #17
+        from bot.order_sources.webhook_server import serve as serve_shopify_webhooks
+
+        return serve_shopify_webhooks(host=args.host, port=args.port)
     return 0
 
 

@@ -398,3 +398,24 @@ class Reminder(Base):
     last_error = Column(Text)
     created_at = Column(DateTime, nullable=False)
     __table_args__ = (UniqueConstraint("conversation_id", "kind", "due_at", name="uq_one_reminder_per_kind"),)
+
+
+# --- Issue #17: Shopify webhooks (bot/order_sources/shopify_webhooks.py).
+class ShopifyWebhookDelivery(Base):
+    """A Shopify webhook delivery already handled: a repeat of its id changes nothing.
+
+    Written in the same transaction as the order changes it brought, so a crash never leaves
+    one without the other. `order_number` and `changed_at` let an older delivery for an order
+    that arrives after a newer one (retries come out of order; a captured one can be replayed
+    with new headers, which the signature does not cover) be acknowledged without undoing it.
+    """
+
+    __tablename__ = "shopify_webhook_deliveries"
+    id = Column(Integer, primary_key=True)
+    webhook_id = Column(String(100), nullable=False, unique=True)  # X-Shopify-Webhook-Id
+    topic = Column(String(60), nullable=False)
+    order_number = Column(String(20), index=True)  # order topics only
+    triggered_at = Column(DateTime, nullable=False)  # X-Shopify-Triggered-At, UTC
+    changed_at = Column(DateTime, nullable=False)  # the signed payload's updated_at (else triggered_at), UTC
+    received_at = Column(DateTime, nullable=False)  # UTC
+    outcome = Column(String(200), nullable=False)  # applied | unchanged | superseded | ignored | ...

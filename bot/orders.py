@@ -31,6 +31,11 @@ from bot.store import Store
 # 5-12 digits, maybe after "#"; not part of a price ("$104.99", "$ 104990"), decimal, phone number
 # ("+44 7700 900123", "555-..."), word or email address.
 ORDER_NUMBER_RE = re.compile(r"(?<![\w$£€.,+@-])(?<![$£€+\d]\s)#?\s?(\d{5,12})(?![\w@-])(?![.,]\d)", re.ASCII)
+# Shopify names orders from #1001 (bot/order_sources): four digits count after a "#" ("#5301",
+# "order#5301", not the HTML entity "&#8217;") or as the whole reply to "what's your order
+# number?"; a bare four-digit number inside a sentence is more often a year.
+SHORT_ORDER_NAME_RE = re.compile(r"(?<![&\d])#\s?(\d{4})(?![\w@-])(?![.,]\d)", re.ASCII)
+SHORT_ORDER_REPLY_RE = re.compile(r"\s*(?:order\s*)?#?\s*(\d{4})\s*[.!]?\s*", re.ASCII | re.IGNORECASE)
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 MAX_INPUT_CHARS = 2000
 
@@ -53,10 +58,12 @@ STATUS_TEXT = {
 
 
 def parse_order_number(text: str | None) -> str | None:
-    """The order number in a message ("#104217", "order no. 104217"), digits only."""
+    """The order number in a message ("#104217", "order no. 104217", "#5301"), digits only."""
     if not text:
         return None
-    match = ORDER_NUMBER_RE.search(str(text)[:MAX_INPUT_CHARS])
+    text = str(text)[:MAX_INPUT_CHARS]
+    match = (ORDER_NUMBER_RE.search(text) or SHORT_ORDER_NAME_RE.search(text)
+             or SHORT_ORDER_REPLY_RE.fullmatch(text))
     return match.group(1) if match else None
 
 

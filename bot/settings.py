@@ -164,6 +164,15 @@ class Settings:
     # SUPPORT_CONTACT=help@tinsel.example: the human contact offered when the order system is
     # unreachable (the in-chat handoff needs the action server too).
     support_contact: str = "help@tinsel.example"
+    # --- Issue #17: Shopify webhooks (bot/order_sources/webhook_server.py).
+    # SHOPIFY_WEBHOOK_PORT=8090: where `python -m bot shopify-webhooks` listens.
+    shopify_webhook_port: int = 8090
+    # SHOPIFY_WEBHOOK_SECRET: the app's client secret from Shopify's admin, which signs every
+    # delivery (X-Shopify-Hmac-Sha256). Unset: the endpoint answers 503 and processes nothing.
+    shopify_webhook_secret: str = ""
+    # SHOPIFY_DATA_REQUEST_DIR: where customers/data_request exports are written for the operator
+    # (mode 600); empty = var/shopify-data-requests in the project (git-ignored).
+    shopify_data_request_dir: str = ""
 
     def webchat_page_origin(self) -> str:
         return self.webchat_origin or f"http://localhost:{self.webchat_port}"
@@ -207,7 +216,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         **_overrides(env, _CHANNEL_VARIABLES),
         **_overrides(env, _VERIFICATION_VARIABLES),
         **_overrides(env, _FAULT_VARIABLES),
+        **_overrides(env, _SHOPIFY_VARIABLES),
     )
+
+
+# Issue #17: Shopify webhooks.
+_SHOPIFY_VARIABLES = {
+    "SHOPIFY_WEBHOOK_PORT": ("shopify_webhook_port", int),
+    "SHOPIFY_WEBHOOK_SECRET": ("shopify_webhook_secret", str),
+    "SHOPIFY_DATA_REQUEST_DIR": ("shopify_data_request_dir", str),
+}
 
 
 # Issue #15: what the shopper hears when the action server or database is down.
