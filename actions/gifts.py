@@ -18,18 +18,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.common import conversation_id, money, settings, store
-from bot import gifts, wishlist
-from bot.gift_request import (
+from bot.gifting import gifts, wishlist
+from bot.gifting.gift_request import (
     GiftRequest,
     asks_for_more_ideas,
     known_interests,
     parse_gift_request,
     wants_to_stop,
 )
-from bot.models import Product
+from bot.store.models import Product
 
 FORM = "gift_form"
-# Form slot -> what bot.gift_request calls the answer it expects.
+# Form slot -> what bot.gifting.gift_request calls the answer it expects.
 QUESTIONS = {
     "gift_recipient": "relationship",
     "gift_age": "age",
@@ -41,7 +41,7 @@ QUESTIONS = {
 ANSWER_INTENTS = ("inform", "gift_advice", "affirm", "deny", "nlu_fallback")
 # Always an interruption, whatever else the message says: these have their own answer.
 INTERRUPTING_INTENTS = ("faq", "human_handoff")
-# spaCy's labels that may carry an age or a budget (bot.gift_request uses them as hints).
+# spaCy's labels that may carry an age or a budget (bot.gifting.gift_request uses them as hints).
 HINT_ENTITIES = ("MONEY", "CARDINAL", "DATE")
 MAX_ID_DIGITS = 9  # product ids are 32-bit integers
 

@@ -2,7 +2,7 @@
 
 Once a ticket is open the conversation is paused: Rasa keeps storing what the shopper writes
 (the agent reads it) but the bot stays silent until an agent resolves the ticket, which
-resumes the conversation through Rasa's HTTP API (bot/handoff.py, bot/rasa_api.py).
+resumes the conversation through Rasa's HTTP API (bot/support/handoff.py, bot/rasa_link/rasa_api.py).
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, 
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import channel, conversation_id, settings, store, transcript
-from bot import handoff, orders
-from bot.frustration import is_frustrated
+from bot.orders import lookup as orders
+from bot.support import handoff
+from bot.support.frustration import is_frustrated
 
 # Intents a clarifying question may offer; each has an `utter_topic_<intent>` title in domain.yml.
 CLARIFIABLE_INTENTS = (

@@ -7,7 +7,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_id, settings, store
 from actions.orders import utter_not_verified
-from bot import engagement, orders
+from bot.engagement import touches as engagement
+from bot.orders import lookup as orders
 from bot.policies import format_date, join_words
 
 

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_id, long_date, money, settings, store
 from actions.engagement import personal_touch_after_lookup, utter_personal_touch
-from bot import orders, verification_throttle
-from bot.engagement import Touch
+from bot.engagement.touches import Touch
+from bot.orders import lookup as orders, verification_throttle
 
 VERIFICATION_SLOTS = ("order_number", "order_email")
 

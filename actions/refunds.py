@@ -1,6 +1,6 @@
 """Refund requests and refund status: what the shopper is told about money going back.
 
-The amounts always come from bot/ (bot.refunds, through bot.returns); nothing here reads an
+The amounts always come from bot/ (bot.money.refunds, through bot.returns.commands); nothing here reads an
 amount from a slot or an entity, and there is no amount slot to read.
 """
 from __future__ import annotations
@@ -13,7 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_id, long_date, money, settings, store
 from actions.orders import utter_not_verified
-from bot import orders, refunds
+from bot.money import refunds
+from bot.orders import lookup as orders
 
 
 def domain_text(domain: dict, response: str, **values) -> str:

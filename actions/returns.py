@@ -1,8 +1,8 @@
 """Returns, exchanges and problem reports: the forms that ask, and the actions that let bot/
 decide.
 
-The forms only collect words (which item, why, which size); bot.returns matches them against
-the verified order, decides eligibility and the remedy, and bot.refunds computes every amount
+The forms only collect words (which item, why, which size); bot.returns.commands matches them against
+the verified order, decides eligibility and the remedy, and bot.money.refunds computes every amount
 from the database and climbs the refund ladder. A refund over the bot's limit comes back with
 its handoff ticket already open, and the conversation pauses until an agent resolves it.
 """
@@ -20,7 +20,8 @@ from actions.common import channel, conversation_id, money, settings, store, tra
 from actions.engagement import personal_touch_after_return
 from actions.orders import utter_not_verified
 from actions.refunds import a_date, domain_text, tell_refund, tell_review
-from bot import orders, returns
+from bot.orders import lookup as orders
+from bot.returns import commands as returns
 
 # Cleared once a return, exchange or problem has been answered, so the next one starts afresh.
 FORM_SLOTS = ("return_item", "return_reason", "gift_receipt", "exchange_variant", "problem", "problem_remedy")

@@ -20,7 +20,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.install_secrets import MissingSecret
-from bot.log_masking import mask_logs
+from bot.privacy.log_masking import mask_logs
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.order_sources.cli import ImportFile, import_files  # noqa: E402
 from bot.order_sources.shopify_csv import ORDER_COLUMNS, PRODUCT_COLUMNS  # noqa: E402
-from bot.store import Store, create_database_if_missing  # noqa: E402
+from bot.store.engine import Store, create_database_if_missing  # noqa: E402
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/tinsel_bench_import"
 STYLES, SIZES = 200, ("S", "M", "L")

@@ -39,7 +39,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from bot.orders import parse_order_number  # noqa: E402
+from bot.orders.lookup import parse_order_number  # noqa: E402
 from bench.dataset_mapping import (  # noqa: E402
     SEED, SPLITS, STORE_ACTION_INTENTS, Example, datasets_dir, load_bitext, load_clinc,
     missing_files, sample, split,
@@ -101,10 +101,14 @@ class Parser:
         self._cache: dict[str, Parse] = {}
         self.timings_ms: list[float] = []
 
+    def raw_parse(self, text: str) -> dict:
+        """What Rasa's /model/parse would answer."""
+        return self._loop.run_until_complete(self.agent.parse_message(text))
+
     def parse(self, text: str) -> Parse:
         if text not in self._cache:
             started = time.perf_counter()
-            data = self._loop.run_until_complete(self.agent.parse_message(text))
+            data = self.raw_parse(text)
             ms = (time.perf_counter() - started) * 1000
             self.timings_ms.append(ms)
             self._cache[text] = _to_parse(data, ms)
@@ -307,7 +311,7 @@ ENTITY_KINDS = {"order_number": "order_number", "email": "email", "money": "MONE
 
 def assistant_order_numbers(parse: Parse) -> list[str]:
     """Order numbers as the assistant reads them: every `order_number` entity passes through
-    bot.orders.parse_order_number in the form validator, which drops what is not an order
+    bot.orders.lookup.parse_order_number in the form validator, which drops what is not an order
     number (DIET also tags prices, phone numbers and dates as order_number)."""
     return [n for e, v in parse.entities if e == "order_number" and (n := parse_order_number(v))]
 

@@ -72,7 +72,7 @@ def instrument() -> None:
 def conversations(store) -> list[list[str]]:
     from sqlalchemy import select
 
-    from bot.models import Order
+    from bot.store.models import Order
 
     with store.session() as s:
         order = s.execute(select(Order).where(Order.status == "shipped").order_by(Order.id)).scalars().first()
@@ -86,7 +86,12 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--by-action", action="store_true", help="one row per custom action, not one in all")
     args = parser.parse_args()
-    logging.getLogger("rasa").setLevel(logging.WARNING)  # its DEBUG lines would bury the table
+    # Rasa's DEBUG lines (its logging and its structlog events, which print unless configured, as
+    # `rasa run` does) would bury the table and slow every turn.
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)
     from rasa.core.agent import Agent
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig

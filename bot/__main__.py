@@ -77,12 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "init-db":
-        from bot.store import get_store
+        from bot.store.engine import get_store
 
         get_store().create_schema()
         print("Tables ready.")
     elif args.command == "seed":
-        from bot.seed import seed_command
+        from bot.store.demo_seed import seed_command
 
         return seed_command(force=args.force, demo=args.demo)
     elif args.command == "secrets":
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Generated {name} in .env (readable by its owner only).")
     elif args.command == "rasa-env":
         from bot.install_secrets import MissingSecret
-        from bot.tracker_env import rasa_env_lines
+        from bot.rasa_link.tracker_env import rasa_env_lines
 
         try:
             print("\n".join(rasa_env_lines()))
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ERROR: {exc}", file=sys.stderr)
             return 2
     elif args.command == "rasa-credentials":
-        from bot.channel_credentials import ChannelSettingsError, rasa_credentials_yaml
+        from bot.rasa_link.channel_credentials import ChannelSettingsError, rasa_credentials_yaml
 
         try:
             print(rasa_credentials_yaml(), end="")
@@ -109,19 +109,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ERROR: {exc}", file=sys.stderr)
             return 2
     elif args.command == "webchat":
-        from bot.webchat import serve
+        from bot.web.webchat import serve
 
         return serve(host=args.host, port=args.port)
     elif args.command == "handoffs":
-        from bot.handoff_cli import handoffs_command
+        from bot.cli.handoffs import handoffs_command
 
         return handoffs_command(args.action, args.ticket, agent=args.agent, note=args.note)
     elif args.command == "console":
-        from bot.console import serve
+        from bot.web.console import serve
 
         return serve(host=args.host, port=args.port)
     elif args.command == "agents":
-        from bot.agents_cli import add_command, reset_password_command
+        from bot.cli.agents import add_command, reset_password_command
 
         if args.action == "reset-password":
             return reset_password_command(args.username)
@@ -129,11 +129,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("agents add needs --role and --limit")
         return add_command(args.username, args.role, args.limit)
     elif args.command == "reminders":
-        from bot.reminders_cli import reminders_command
+        from bot.cli.reminders import reminders_command
 
         return reminders_command(args.action, interval=args.interval)
     elif args.command == "privacy":  # issue #15 (privacy)
-        from bot.privacy_cli import privacy_command
+        from bot.cli.privacy import privacy_command
 
         if args.action == "forget" and not args.operator:
             parser.error("privacy forget needs --operator NAME")

@@ -47,8 +47,8 @@ class Settings:
     console_port: int = 5002
     # CONSOLE_SESSION_MINUTES=480: how long a console login lasts.
     console_session_minutes: int = 480
-    # --- Issue #15: order-guessing throttle and verification expiry (bot/verification_throttle.py,
-    # bot/orders.py). GUESS_WINDOW_MINUTES=60: the sliding window failed checks are counted in;
+    # --- Issue #15: order-guessing throttle and verification expiry (bot/orders/verification_throttle.py,
+    # bot/orders/lookup.py). GUESS_WINDOW_MINUTES=60: the sliding window failed checks are counted in;
     # GUESS_LIMIT_PER_ORDER=5, GUESS_LIMIT_PER_EMAIL=5, GUESS_LIMIT_PER_CLIENT=20: failures in
     # that window, across all conversations, after which checks for that order number / email /
     # channel client are refused even with the right pair.
@@ -58,11 +58,13 @@ class Settings:
     guess_limit_per_client: int = 20
     # VERIFICATION_IDLE_MINUTES=30: a verified order unused this long must be verified again.
     verification_idle_minutes: int = 30
-    # --- Issue #15 (privacy, bot/privacy.py): TRANSCRIPT_RETENTION_DAYS=90: chat transcripts in
-    # Rasa's tracker store older than this are deleted by the reminder runner (open tickets kept).
+    # --- Issue #15 (privacy, bot/privacy/data_requests.py): TRANSCRIPT_RETENTION_DAYS=90: chat
+    # transcripts in Rasa's tracker store older than this are deleted by the reminder runner (open
+    # tickets kept).
     transcript_retention_days: int = 90
-    # --- Holiday calendar, gifts, loyalty, engagement (bot/holiday_calendar.py, gifts.py,
-    # engagement.py). Defaults live here; load_settings only overrides variables that are set.
+    # --- Holiday calendar, gifts, loyalty, engagement (bot/engagement/holiday_calendar.py,
+    # bot/gifting/gifts.py, bot/engagement/touches.py). Defaults live here; load_settings only
+    # overrides variables that are set.
     # Day specs below are "MM-DD" or a moving day ("thanksgiving", "black_friday",
     # "cyber_monday"), optionally shifted by days: "black_friday-7", "cyber_monday+1".
     # SHIPPING_TRANSIT_DAYS="standard=5,express=2,overnight=1": business days in transit per
@@ -113,7 +115,7 @@ class Settings:
     # REPLENISH_REMINDER_WINDOW_DAYS=7: a consumable is "due" this many days either side of
     # its purchase date + Product.replenish_days.
     replenish_reminder_window_days: int = 7
-    # --- Shopper channels (bot/webchat/, bot/channel_credentials.py). Slack and Telegram are
+    # --- Shopper channels (bot/web/webchat/, bot/rasa_link/channel_credentials.py). Slack and Telegram are
     # switched on only when their settings are present.
     # WEBCHAT_PORT=8080: where `python -m bot webchat` serves the shoppers' web chat page.
     webchat_port: int = 8080

@@ -6,7 +6,7 @@ sends. The platforms only know their own ids, so replies leave through `Platform
 which hands the channel the part after the prefix.
 
 The client (an address) goes into the message metadata server-side, for the order-guessing
-throttle (bot/verification_throttle.py decides which addresses count).
+throttle (bot/orders/verification_throttle.py decides which addresses count).
 """
 from __future__ import annotations
 

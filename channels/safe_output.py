@@ -1,4 +1,4 @@
-"""Every bot message leaves through a channel's output; here it passes bot/safe_links first, so
+"""Every bot message leaves through a channel's output; here it passes bot/privacy/safe_links first, so
 only http(s) and mailto links reach a shopper, whatever wrote the message (a response, an
 action, an agent's reply)."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from bot.safe_links import safe_message
+from bot.privacy.safe_links import safe_message
 
 
 class WrappedOutput(OutputChannel):

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bot.rasa_link.tracker_env import rasa_env
 from bot.settings import PROJECT_ROOT, load_settings
-from bot.store import create_database_if_missing
-from bot.tracker_env import rasa_env
+from bot.store.engine import create_database_if_missing
 from deploy.haproxy import HAProxy, Layout
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/tinsel"

@@ -42,7 +42,7 @@ class Conversation:
 
     def fire(self, intent: str, entities: dict | None = None) -> str:
         """An external event into this conversation, as Rasa's trigger_intent API fires it
-        (bot.reminders does); returns what the bot said."""
+        (bot.engagement.reminders does); returns what the bot said."""
         from rasa.core.channels.channel import CollectingOutputChannel
 
         async def trigger() -> list[dict]:

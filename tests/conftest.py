@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.settings import load_settings
-from bot.store import Store, create_database_if_missing
+from bot.store.engine import Store, create_database_if_missing
 from tests import servers  # noqa: F401  (gives this run its own API and action server secrets)
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def settings():
 @pytest.fixture
 def tracker_table(store):
     """Rasa's `events` table in the test database, as Rasa's SQL tracker store creates it."""
-    from bot import rasa_api
+    from bot.rasa_link import rasa_api
 
     rasa_api.tracker_events.create(store.engine)
     yield rasa_api.tracker_events

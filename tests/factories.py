@@ -19,9 +19,9 @@ from decimal import Decimal
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from bot import rasa_api
-from bot.models import Customer, Order, OrderItem, Product, ProductTag, Shipment, ShipmentEvent
+from bot.rasa_link import rasa_api
 from bot.settings import load_settings
+from bot.store.models import Customer, Order, OrderItem, Product, ProductTag, Shipment, ShipmentEvent
 
 _serial = itertools.count(1)
 

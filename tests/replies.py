@@ -8,7 +8,7 @@ import urllib.request
 
 import yaml
 
-from bot import rasa_api
+from bot.rasa_link import rasa_api
 from tests.servers import ROOT, api_token
 
 

@@ -217,9 +217,9 @@ def require_model() -> None:
 
 def seeded_demo_store(path: Path):
     """A fresh SQLite demo store at `path`, seeded as `python -m bot seed` does."""
-    from bot.seed import build_demo_store
     from bot.settings import load_settings
-    from bot.store import Store
+    from bot.store.demo_seed import build_demo_store
+    from bot.store.engine import Store
 
     store = Store(f"sqlite:///{path}")
     store.create_schema()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.models import Order
 from bot.settings import load_settings
+from bot.store.models import Order
 
 pytestmark = pytest.mark.usefixtures("assistant")
 
@@ -77,7 +77,7 @@ def test_cancel_a_processing_order_and_not_a_shipped_one(assistant, demo_store):
 
 
 def test_asking_for_a_person_opens_one_ticket_and_the_bot_goes_quiet(assistant, demo_store):
-    from bot import handoff
+    from bot.support import handoff
 
     chat = assistant.new_conversation()
     answer = chat.say("I want to speak to a real person please")

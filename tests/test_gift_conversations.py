@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot import engagement
-from bot.models import Customer, Order, Product, WishlistItem
+from bot.engagement import touches as engagement
 from bot.settings import load_settings
+from bot.store.models import Customer, Order, Product, WishlistItem
 
 pytestmark = pytest.mark.usefixtures("assistant")
 

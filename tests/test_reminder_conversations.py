@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from bot import holiday_calendar, reminders
-from bot.reminders_cli import send_through_rasa
+from bot.cli.reminders import send_through_rasa
+from bot.engagement import holiday_calendar, reminders
 from bot.settings import load_settings
 from channels.rest import rest_conversation_id
 from tests.servers import api_token

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import agents, handoff, returns
-from bot.handoff_cli import handoffs_command
-from bot.models import Order, Product, Refund, Return
+from bot.cli.handoffs import handoffs_command
+from bot.returns import commands as returns
 from bot.settings import load_settings
+from bot.store.models import Order, Product, Refund, Return
+from bot.support import accounts as agents, handoff
 
 pytestmark = pytest.mark.usefixtures("assistant")
 

@@ -23,8 +23,8 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.models import Customer, Order, OrderItem, Product, ProductTag, Shipment
 from bot.order_sources.records import OrderRecord, ProductRecord, RecordError
+from bot.store.models import Customer, Order, OrderItem, Product, ProductTag, Shipment
 
 BATCH_SIZE = 500
 PRODUCT_FIELDS = ("style", "name", "category", "description", "price", "size", "color", "stock", "slug")

@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from bot.models import Base
 from bot.order_sources import shopify_csv
 from bot.order_sources.apply import ImportCounts, apply_orders, apply_products
 from bot.order_sources.records import RecordError
 from bot.settings import get_settings
-from bot.store import Store, create_database_if_missing
+from bot.store.engine import Store, create_database_if_missing
+from bot.store.models import Base
 
 
 class _DryRun(Exception):

@@ -57,7 +57,7 @@ class ShipmentRecord:
 
     carrier: str
     tracking_number: str
-    status: str  # one of bot.models.ORDER_STATUSES
+    status: str  # one of bot.store.models.ORDER_STATUSES
     shipped_at: dt.datetime | None = None
 
 
@@ -66,7 +66,7 @@ class OrderRecord:
     number: str  # as shoppers type it, without "#"
     customer: CustomerRecord
     placed_at: dt.datetime
-    status: str  # one of bot.models.ORDER_STATUSES
+    status: str  # one of bot.store.models.ORDER_STATUSES
     shipping_method: str  # standard | express | overnight
     shipping_paid: Decimal
     lines: tuple[OrderLineRecord, ...]

@@ -43,15 +43,15 @@ with `apply_orders` too. A fulfillment for an order the store does not have yet 
 shipment_status: delivered, out_for_delivery -> themselves; attempted_delivery, delayed,
 failure -> delayed; anything else -> shipped. A cancelled or failed fulfillment is ignored.
 
-Privacy topics run bot/privacy.py (in its own transactions; both are idempotent, so the delivery
-row follows them): customers/data_request writes the shopper's export as a JSON file (mode 600)
-under SHOPIFY_DATA_REQUEST_DIR and logs its path (never the data) for the operator to send to the
-merchant; customers/redact forgets the shopper (operator "shopify"). shop/redact comes 48 hours
-after the store uninstalled the app: Tinsel is a one-store install (the secret is that store's
-own app's), so the store has left and every shopper it knew is forgotten the same way; orders,
-amounts and products stay, anonymous, for the books. Any other topic is acknowledged, recorded
-and ignored (logged). A signed delivery whose data cannot be imported is acknowledged with its
-reason recorded and logged (Shopify resending the same data would not help).
+Privacy topics run bot/privacy/data_requests.py (in its own transactions; both are idempotent, so
+the delivery row follows them): customers/data_request writes the shopper's export as a JSON file
+(mode 600) under SHOPIFY_DATA_REQUEST_DIR and logs its path (never the data) for the operator to
+send to the merchant; customers/redact forgets the shopper (operator "shopify"). shop/redact comes
+48 hours after the store uninstalled the app: Tinsel is a one-store install (the secret is that
+store's own app's), so the store has left and every shopper it knew is forgotten the same way;
+orders, amounts and products stay, anonymous, for the books. Any other topic is acknowledged,
+recorded and ignored (logged). A signed delivery whose data cannot be imported is acknowledged with
+its reason recorded and logged (Shopify resending the same data would not help).
 """
 from __future__ import annotations
 
@@ -72,8 +72,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from bot import privacy
-from bot.models import Customer, Order, OrderItem, Product, ShopifyWebhookDelivery
 from bot.order_sources.apply import ImportCounts, apply_orders, apply_products
 from bot.order_sources.records import (
     CustomerRecord,
@@ -84,8 +82,10 @@ from bot.order_sources.records import (
     ShipmentRecord,
 )
 from bot.order_sources.shopify_csv import shipping_method, slug, status_from
+from bot.privacy import data_requests as privacy
 from bot.settings import PROJECT_ROOT, Settings
-from bot.store import Store
+from bot.store.engine import Store
+from bot.store.models import Customer, Order, OrderItem, Product, ShopifyWebhookDelivery
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from sanic.request import Request
 
 from bot.order_sources.shopify_webhooks import DeliveryRefused, ShopifyWebhooks
 from bot.settings import Settings, get_settings
-from bot.store import Store, get_store
+from bot.store.engine import Store, get_store
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, settings: Settings |
     port = port or settings.shopify_webhook_port
     app = create_app(store, settings, name="tinsel_shopify_webhooks")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from bot.log_masking import mask_logs  # after Sanic and basicConfig set up their handlers
+    from bot.privacy.log_masking import mask_logs  # after Sanic and basicConfig set up their handlers
 
     mask_logs()
     if not settings.shopify_webhook_secret:

@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import bot.store
+import bot.store.engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def domain() -> dict:
 @pytest.fixture
 def action_store(store, monkeypatch):
     """Makes the actions use the test's store, as the action server uses the configured one."""
-    monkeypatch.setattr(bot.store, "_store", store)
+    monkeypatch.setattr(bot.store.engine, "_store", store)
     return store
 
 

@@ -5,8 +5,8 @@ import dataclasses
 from decimal import Decimal
 
 from actions.agent_decisions import ActionTellAgentDecision
-from bot import agent_desk
-from bot.models import HandoffTicket
+from bot.store.models import HandoffTicket
+from bot.support import desk as agent_desk
 from tests.actions.conftest import make_tracker, run_action
 from tests.bot.ladder_fixtures import refund_ticket
 

@@ -10,7 +10,8 @@ import pytest
 
 from actions.engagement import ActionScheduleSaleReminder, ActionSendSaleReminder, sale_reminder_offer
 from actions.faq import ActionFaq
-from bot import holiday_calendar, policies, reminders
+from bot import policies
+from bot.engagement import holiday_calendar, reminders
 from bot.policies import format_date
 from bot.settings import get_settings
 from tests.actions.conftest import make_tracker, response_names, run_action

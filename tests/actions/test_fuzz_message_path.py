@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 from rasa_sdk.events import SlotSet
 
-import bot.store
+import bot.store.engine
 from actions.orders import ValidateOrderLookupForm
-from bot.store import Store
+from bot.store.engine import Store
 from tests.actions.conftest import make_tracker, run_action
 from tests.factories import make_customer, make_order
 
@@ -47,7 +47,7 @@ def fuzz_store(tmp_path_factory):
     with store.session() as s:
         make_order(s, make_customer(s, name="Ann Lee", email=EMAIL), status="shipped", number=NUMBER)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(bot.store, "_store", store)
+        patch.setattr(bot.store.engine, "_store", store)
         yield store
     store.dispose()
 

@@ -14,8 +14,8 @@ from actions.gifts import (
     request_from_slot,
     request_to_slot,
 )
-from bot.gift_request import parse_gift_request
-from bot.models import Product, WishlistItem
+from bot.gifting.gift_request import parse_gift_request
+from bot.store.models import Product, WishlistItem
 from tests.actions.conftest import make_tracker, response_names, run_action
 from tests.factories import make_product
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from actions.handoff import ActionClarify, ActionHandoff, ActionSessionStart
-from bot import handoff, orders
-from bot.models import HandoffTicket
+from bot.orders import lookup as orders
+from bot.store.models import HandoffTicket
+from bot.support import handoff
 from tests.actions.conftest import make_tracker, response_names, run_action
 from tests.factories import make_customer, make_order, make_product
 

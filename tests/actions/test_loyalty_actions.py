@@ -8,9 +8,11 @@ from sqlalchemy import update
 
 from actions.loyalty import ActionLoyaltyStatus
 from actions.orders import ActionShowOrder
-from bot import engagement, handoff, holiday_calendar, orders
-from bot.models import Customer
+from bot.engagement import holiday_calendar, touches as engagement
+from bot.orders import lookup as orders
 from bot.policies import format_date, join_words
+from bot.store.models import Customer
+from bot.support import handoff
 from tests.actions.conftest import make_tracker, response_names, run_action
 from tests.actions.test_faq_actions import PLACEHOLDER, pin_today, render  # noqa: F401 (fixture)
 from tests.factories import make_customer, make_order, make_product, make_shipment

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 
 from actions.orders import ActionCancelOrder, ActionShowOrder, ValidateOrderLookupForm
-from bot.models import Order
+from bot.store.models import Order
 from tests.actions.conftest import make_tracker, response_names, run_action
 from tests.factories import make_customer, make_order, make_product, make_shipment
 
@@ -133,7 +133,7 @@ def test_a_bare_number_and_email_fill_the_form_without_entities(shop, domain, co
 # --- Issue #15: order-guessing throttle and verification expiry, as the action server runs them.
 def guessed_from_other_conversations(settings):
     """Wrong emails for NUMBER from many conversations, up to the per-order limit."""
-    from bot import orders
+    from bot.orders import lookup as orders
 
     for n in range(settings.guess_limit_per_order):
         orders.verify(bot_store(), f"guesser-{n}", NUMBER, f"guess{n}@example.com", settings, client=f"rest:{n}")
@@ -189,7 +189,7 @@ def test_the_channel_client_from_message_metadata_is_what_gets_throttled(shop, d
 
 def test_an_expired_verification_asks_again_in_a_friendly_way(shop, domain, conversation_id):
     from actions.common import settings as action_settings
-    from bot import orders
+    from bot.orders import lookup as orders
 
     config = action_settings()
     long_ago = config.now() - dt.timedelta(minutes=config.verification_idle_minutes + 1)

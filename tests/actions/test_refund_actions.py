@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from actions.refunds import ActionRefundRoute, ActionRefundStatus
 from actions.returns import ActionSubmitReturn
-from bot import refunds
-from bot.models import Refund
+from bot.money import refunds
+from bot.store.models import Refund
 from tests.actions.conftest import make_tracker, response_names, run_action
 from tests.actions.test_return_actions import build_order, over_limit, submit_return, under_limit, verify
 

@@ -22,9 +22,9 @@ from actions.returns import (
     ValidateProblemForm,
     ValidateReturnForm,
 )
-from bot import orders
-from bot.handoff_cli import handoffs_command
-from bot.models import HandoffTicket, Product, Refund, Return
+from bot.cli.handoffs import handoffs_command
+from bot.orders import lookup as orders
+from bot.store.models import HandoffTicket, Product, Refund, Return
 from tests.actions.conftest import make_tracker, response_names, run_action
 from tests.factories import make_customer, make_order, make_product, make_shipment
 

@@ -8,8 +8,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Sequence
 
-from bot import returns
-from bot.models import Refund, VerifiedOrder
+from bot.returns import commands as returns
+from bot.store.models import Refund, VerifiedOrder
 from tests.factories import make_customer, make_order, make_product, make_shipment
 
 DAY = dt.timedelta(days=1)

@@ -10,10 +10,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot import agent_desk, agents, audit, shopper_notices
-from bot.agents_cli import add_command, reset_password_command
-from bot.models import AgentAccount, AgentSession, AuditEntry, HandoffTicket, ShopperNotice
-from bot.store import Store
+from bot.cli.agents import add_command, reset_password_command
+from bot.money import audit
+from bot.store.engine import Store
+from bot.store.models import AgentAccount, AgentSession, AuditEntry, HandoffTicket, ShopperNotice
+from bot.support import accounts as agents, desk as agent_desk, shopper_notices
 from tests.bot.ladder_fixtures import refund_ticket
 
 PASSWORD = "a long enough secret"

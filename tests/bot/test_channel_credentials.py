@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from bot.channel_credentials import (
+from bot.rasa_link.channel_credentials import (
     REST_CONNECTOR, SLACK_CONNECTOR, TELEGRAM_CONNECTOR, ChannelSettingsError, channel_credentials, read_base_credentials,
     rasa_credentials_yaml,
 )

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from bot.catalog import product_url
-from bot.engagement import TouchContext, is_complaint, loyalty_summary, loyalty_tier, personal_touch
-from bot.models import Customer, Product
+from bot.engagement.touches import TouchContext, is_complaint, loyalty_summary, loyalty_tier, personal_touch
+from bot.gifting.catalog import product_url
+from bot.store.models import Customer, Product
 from tests.factories import make_customer, make_order, make_product
 
 TODAY = dt.date(2025, 12, 10)

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.frustration import is_frustrated
+from bot.support.frustration import is_frustrated
 
 
 @pytest.mark.parametrize("text", [

@@ -15,11 +15,11 @@ from decimal import Decimal
 import pytest
 from hypothesis import example, given, settings as hypothesis_settings, strategies as st
 
-from bot import orders, verification_throttle
-from bot.gift_request import parse_gift_request
-from bot.holiday_calendar import resolve_day
+from bot.engagement.holiday_calendar import resolve_day
+from bot.gifting.gift_request import parse_gift_request
+from bot.orders import lookup as orders, verification_throttle
 from bot.settings import load_settings
-from bot.store import Store
+from bot.store.engine import Store
 from tests.factories import make_customer, make_order
 
 FUZZ = hypothesis_settings(max_examples=150, deadline=None)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.gift_request import (
+from bot.gifting.gift_request import (
     ASSUMED_ADULT_AGE,
     GiftRequest,
     asks_for_more_ideas,

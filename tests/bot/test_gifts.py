@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot.catalog import product_url
-from bot.gift_request import GiftRequest, parse_gift_request
-from bot.gifts import recommend
+from bot.gifting.catalog import product_url
+from bot.gifting.gift_request import GiftRequest, parse_gift_request
+from bot.gifting.gifts import recommend
 from tests.factories import make_product
 
 
@@ -66,7 +66,7 @@ def test_each_idea_has_price_link_and_a_reason(store, catalog, gift_settings):
     idea = ideas(store, niece(interests=["art", "science"]), gift_settings).ideas[0]
     assert idea.price == Decimal("35.00")
     with store.session() as s:
-        from bot.models import Product
+        from bot.store.models import Product
 
         assert idea.url == product_url(s.get(Product, catalog["art_science_kit"]), gift_settings)
     assert idea.url.startswith(gift_settings.store_url)

@@ -13,10 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
-from bot import agents, audit, handoff, rasa_api
 from bot.__main__ import main as bot_main
-from bot.handoff_cli import handoffs_command
-from bot.models import AuditEntry, HandoffTicket
+from bot.cli.handoffs import handoffs_command
+from bot.money import audit
+from bot.rasa_link import rasa_api
+from bot.store.models import AuditEntry, HandoffTicket
+from bot.support import accounts as agents, handoff
 from tests.bot.ladder_fixtures import refund_ticket as over_limit_ticket
 from tests.factories import add_events
 
@@ -39,7 +41,7 @@ def fake_rasa():
             url = urllib.parse.urlsplit(self.path)
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             query = dict(urllib.parse.parse_qsl(url.query))
-            query.pop("token", None)  # Rasa's API token (bot.rasa_api sends it; tested with the server)
+            query.pop("token", None)  # Rasa's API token (bot.rasa_link.rasa_api sends it; tested with the server)
             calls.append((url.path, query, body))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

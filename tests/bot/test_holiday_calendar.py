@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot import holiday_calendar as cal
-from bot.holiday_calendar import FAQ_PLACEHOLDERS, faq_values
+from bot.engagement import holiday_calendar as cal
+from bot.engagement.holiday_calendar import FAQ_PLACEHOLDERS, faq_values
 from bot.policies import PAYMENT_METHODS
 
 D = dt.date

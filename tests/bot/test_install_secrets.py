@@ -5,8 +5,8 @@ import pytest
 from dotenv import dotenv_values
 
 from bot.install_secrets import GENERATED_SECRETS, MissingSecret, ensure_secrets
+from bot.rasa_link.tracker_env import rasa_env
 from bot.settings import load_settings
-from bot.tracker_env import rasa_env
 
 
 def test_a_fresh_install_gets_its_own_random_secrets_readable_by_its_owner_only(tmp_path):

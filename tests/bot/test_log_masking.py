@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.log_masking import mask_logs, mask_text
+from bot.privacy.log_masking import mask_logs, mask_text
 from bot.settings import PROJECT_ROOT
 
 
@@ -74,7 +74,7 @@ def test_a_real_process_writes_masked_logs(tmp_path):
     log_file = tmp_path / "server.log"
     program = (
         "import logging\n"
-        "from bot.log_masking import mask_logs\n"
+        "from bot.privacy.log_masking import mask_logs\n"
         f"logging.basicConfig(filename={str(log_file)!r}, level=logging.INFO)\n"
         "own = logging.getLogger('sanic.error')  # like Sanic's loggers: its own handler, not the root's\n"
         "own.propagate = False\n"

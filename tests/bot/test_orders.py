@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot import orders
-from bot.models import AuditEntry, Order, Product, Refund, VerificationAttempt
+from bot.orders import lookup as orders
+from bot.store.models import AuditEntry, Order, Product, Refund, VerificationAttempt
 from tests.factories import make_customer, make_order, make_product, make_shipment
 
 TODAY = dt.date(2026, 12, 10)
@@ -202,8 +202,8 @@ def test_verification_ends_when_the_conversation_restarts(store, pinned, shop, c
 
 def test_callers_without_settings_get_the_idle_expiry_too(store, shop, conversation_id):
     """Returns, refunds and loyalty call verified_order without settings: the running settings apply."""
-    from bot.models import VerifiedOrder
     from bot.settings import get_settings
+    from bot.store.models import VerifiedOrder
 
     running = get_settings()
     with store.session() as s:

@@ -10,8 +10,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 
-from bot import privacy, rasa_api
-from bot.models import (
+from bot.cli.privacy import privacy_command
+from bot.privacy import data_requests as privacy
+from bot.rasa_link import rasa_api
+from bot.store.models import (
     AuditEntry,
     Customer,
     HandoffTicket,
@@ -21,7 +23,6 @@ from bot.models import (
     VerifiedOrder,
     WishlistItem,
 )
-from bot.privacy_cli import privacy_command
 from tests.factories import add_events, make_customer, make_order, make_product
 
 EMAIL = "lisa.smith@example.com"

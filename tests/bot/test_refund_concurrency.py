@@ -14,8 +14,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from bot import audit, handoff, refunds, returns
-from bot.models import AuditEntry, HandoffTicket, Product, Refund, Return, ReturnItem, VerifiedOrder
+from bot.money import audit, refunds
+from bot.returns import commands as returns
+from bot.store.models import AuditEntry, HandoffTicket, Product, Refund, Return, ReturnItem, VerifiedOrder
+from bot.support import handoff
 from tests.bot.ladder_fixtures import delivered_verified_order, ordinary_day
 from tests.factories import make_customer, make_order, make_product, make_shipment
 

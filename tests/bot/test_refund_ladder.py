@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot import refund_ladder
+from bot.money import refund_ladder
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

@@ -9,8 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from bot import audit, handoff, refund_ladder, refunds, returns
-from bot.models import AuditEntry, HandoffTicket, Order, Refund
+from bot.money import audit, refund_ladder, refunds
+from bot.returns import commands as returns
+from bot.store.models import AuditEntry, HandoffTicket, Order, Refund
+from bot.support import handoff
 from tests.bot.ladder_fixtures import delivered_verified_order, ordinary_day
 
 DAY = dt.timedelta(days=1)

@@ -10,9 +10,11 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot import handoff, holiday_calendar, rasa_api, reminders
-from bot.models import Reminder
-from bot.reminders_cli import send_through_rasa
+from bot.cli.reminders import send_through_rasa
+from bot.engagement import holiday_calendar, reminders
+from bot.rasa_link import rasa_api
+from bot.store.models import Reminder
+from bot.support import handoff
 from tests.bot.test_handoff import fake_rasa  # noqa: F401 - a fixture
 
 BEFORE_THE_SALE = dt.date(2025, 11, 20)

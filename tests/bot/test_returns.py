@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from bot import returns
-from bot.models import Product, Refund, Return, VerifiedOrder
+from bot.returns import commands as returns
+from bot.store.models import Product, Refund, Return, VerifiedOrder
 from tests.factories import make_customer, make_order, make_product, make_shipment
 
 DAY = dt.timedelta(days=1)

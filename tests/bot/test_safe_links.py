@@ -1,6 +1,6 @@
 import pytest
 
-from bot.safe_links import is_safe_url, safe_message, safe_text
+from bot.privacy.safe_links import is_safe_url, safe_message, safe_text
 
 UNSAFE = ["javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
           "javascript&#58;alert(1)", "javascript&amp;#58;alert(1)", "vbscript:msgbox(1)",

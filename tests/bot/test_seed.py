@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-import bot.seed
-from bot import agents
-from bot.models import (
+import bot.store.demo_seed
+from bot.returns.commands import holiday_deadline, item_eligibility, return_deadline
+from bot.store.demo_seed import DEMO_ORDERS, build_demo_store, demo_orders_markdown, seed_command
+from bot.store.engine import Store
+from bot.store.models import (
     IN_TRANSIT,
     ORDER_STATUSES,
     AgentAccount,
@@ -25,9 +27,7 @@ from bot.models import (
     ReturnItem,
     Shipment,
 )
-from bot.returns import holiday_deadline, item_eligibility, return_deadline
-from bot.seed import DEMO_ORDERS, build_demo_store, demo_orders_markdown, seed_command
-from bot.store import Store
+from bot.support import accounts as agents
 
 # Store dates the demo must make sense on: the off season, the season's first days (so the
 # previous season supplies the holiday purchases), mid-season, Christmas week, January.
@@ -348,8 +348,8 @@ def test_same_rows_every_build_and_on_both_databases(store, settings, tmp_path):
 
 @pytest.fixture
 def cli_store(store, settings, monkeypatch):
-    monkeypatch.setattr(bot.seed, "get_store", lambda: store)
-    monkeypatch.setattr(bot.seed, "get_settings", lambda: settings)
+    monkeypatch.setattr(bot.store.demo_seed, "get_store", lambda: store)
+    monkeypatch.setattr(bot.store.demo_seed, "get_settings", lambda: settings)
     return store
 
 
@@ -424,8 +424,8 @@ def test_seed_force_without_demo_drops_nothing_outside_the_demo_store(cli_store,
 
 
 def test_only_the_default_sqlite_file_is_the_demo_store_by_default():
-    from bot.seed import is_default_demo_database
     from bot.settings import PROJECT_ROOT, load_settings
+    from bot.store.demo_seed import is_default_demo_database
 
     assert is_default_demo_database(load_settings({}).database_url)
     assert is_default_demo_database(f"sqlite:///{PROJECT_ROOT / 'tinsel.db'}")

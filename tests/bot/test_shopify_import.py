@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 import bot.order_sources.cli as import_cli
-from bot import orders
 from bot.__main__ import main
-from bot.models import Customer, Order, OrderItem, Product, ProductTag
 from bot.order_sources.cli import ImportFile, import_files
 from bot.order_sources.records import RecordError
+from bot.orders import lookup as orders
 from bot.settings import load_settings
-from bot.store import Store
+from bot.store.engine import Store
+from bot.store.models import Customer, Order, OrderItem, Product, ProductTag
 
 EXPORTS = Path(__file__).parent / "shopify_exports"
 PRODUCTS = ImportFile("products", EXPORTS / "products_export.csv")

@@ -12,11 +12,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Customer, Order, Product, ShopifyWebhookDelivery
 from bot.order_sources import shopify_webhooks as webhooks
 from bot.order_sources.records import RecordError
 from bot.order_sources.shopify_webhooks import DeliveryRefused, ShopifyWebhooks, read_delivery
 from bot.settings import load_settings
+from bot.store.models import Customer, Order, Product, ShopifyWebhookDelivery
 from tests.factories import make_product
 from tests.shopify_webhook_payloads import (
     SHOPPER_EMAIL,

@@ -1,4 +1,4 @@
-from bot.tracker_env import tracker_env
+from bot.rasa_link.tracker_env import tracker_env
 
 
 def test_sqlite_and_postgres_urls_reach_rasa_whole():

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bot import orders, verification_throttle
-from bot.models import AuditEntry, VerificationFailure
+from bot.orders import lookup as orders, verification_throttle
+from bot.store.models import AuditEntry, VerificationFailure
 from tests.factories import make_customer, make_order, make_product
 
 TODAY = dt.date(2026, 12, 10)

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from bot.settings import load_settings
-from bot.webchat import WidgetMissing, create_app, page_html
+from bot.web.webchat import WidgetMissing, create_app, page_html
 
 
 def widget_config(page: str) -> dict:
@@ -25,7 +25,7 @@ def test_a_store_name_cannot_break_out_of_the_page():
 
 
 def test_without_the_installed_widget_the_server_says_how_to_install_it(monkeypatch, tmp_path):
-    monkeypatch.setattr("bot.webchat.WIDGET_BUNDLE", tmp_path / "missing.js")
+    monkeypatch.setattr("bot.web.webchat.WIDGET_BUNDLE", tmp_path / "missing.js")
     with pytest.raises(WidgetMissing, match="make widget"):
         create_app(load_settings({}))
 
@@ -33,7 +33,7 @@ def test_without_the_installed_widget_the_server_says_how_to_install_it(monkeypa
 def test_the_page_forbids_inline_scripts_and_javascript_links():
     """A `javascript:` link in a message (or an injected script) cannot run under this policy:
     scripts only from the page's own files, no 'unsafe-inline' for them."""
-    from bot.webchat import content_security_policy
+    from bot.web.webchat import content_security_policy
 
     policy = content_security_policy(load_settings({"RASA_URL": "https://chat.example.com"}))
     directives = dict(d.split(" ", 1) for d in policy.split("; "))

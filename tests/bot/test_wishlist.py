@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from bot import wishlist
-from bot.catalog import product_url
-from bot.models import Customer, Product, VerifiedOrder, WishlistItem
+from bot.gifting import wishlist
+from bot.gifting.catalog import product_url
+from bot.store.models import Customer, Product, VerifiedOrder, WishlistItem
 from tests.factories import make_customer, make_order, make_product
 
 

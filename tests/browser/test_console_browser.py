@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import agents, handoff
-from bot.agent_desk import money
-from bot.models import Customer, Order
 from bot.settings import load_settings
+from bot.store.models import Customer, Order
+from bot.support import accounts as agents, handoff
+from bot.support.desk import money
 from tests.browser.test_webchat import WebChat
 from tests.servers import ServerProcess, api_token, free_port
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.models import Order
+from bot.store.models import Order
 from tests.browser.conftest import PHONE
 from tests.replies import response_texts, user_texts
 
@@ -105,7 +105,7 @@ def test_a_javascript_link_in_a_message_does_not_run(running_stack, page):
     that got into the page could not run: the page's CSP allows scripts only from its own files."""
     import dataclasses
 
-    from bot import rasa_api
+    from bot.rasa_link import rasa_api
     from bot.settings import load_settings
 
     chat = WebChat(page, running_stack.webchat_url)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.channel_credentials import telegram_webhook_secret
+from bot.rasa_link.channel_credentials import telegram_webhook_secret
 from bot.settings import load_settings
-from bot.store import Store
+from bot.store.engine import Store
 from tests.channels.platform_standin import PlatformStandIn
 from tests.servers import ActionServer, RasaServer, rasa_credentials, require_model, seeded_demo_store
 

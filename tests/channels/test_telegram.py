@@ -98,7 +98,7 @@ def test_registering_again_through_rasas_set_webhook_route_keeps_the_secret(chan
 def test_a_message_with_a_script_link_reaches_the_chat_without_it(channel_stack):
     """Whatever writes a bot message (here an agent's reply through the console's path, with the
     API token), the channel sends only http(s) and mailto links."""
-    from bot import rasa_api
+    from bot.rasa_link import rasa_api
 
     update, chat_id = text_update("hi")
     post_update(channel_stack.rasa.url, update, channel_stack.telegram_secret)

@@ -20,10 +20,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sanic import Sanic
 
-import bot.store
+import bot.store.engine
 from actions.agent_decisions import ActionTellAgentDecision
-from bot import agents
-from bot.console import create_app
+from bot.support import accounts as agents
+from bot.web.console import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -151,7 +151,7 @@ def domain() -> dict:
 def fake_rasa(store, domain, monkeypatch):
     """Rasa's HTTP API as the console uses it. /execute runs the bot's real action on the test's
     store, as Rasa and the action server would; `said` collects what the shopper was shown."""
-    monkeypatch.setattr(bot.store, "_store", store)
+    monkeypatch.setattr(bot.store.engine, "_store", store)
 
     @dataclass
     class Recorder:

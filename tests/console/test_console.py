@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from bot import agents, audit, handoff
-from bot.models import AgentSession, AuditEntry, HandoffTicket, Refund, ShopperNotice
+from bot.money import audit
+from bot.store.models import AgentSession, AuditEntry, HandoffTicket, Refund, ShopperNotice
+from bot.support import accounts as agents, handoff
 from tests.bot.ladder_fixtures import refund_ticket
 from tests.factories import add_events
 from tests.console.conftest import PASSWORD, Client, start_console

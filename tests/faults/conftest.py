@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from bot.models import Order
+from bot.store.models import Order
 from tests.servers import ROOT, ActionServer, RasaServer, free_port, require_model, seeded_demo_store
 
 
@@ -114,9 +114,9 @@ def set_connections_allowed(url: str, allowed: bool) -> None:
 @pytest.fixture
 def scratch_postgres_store(postgres_url):
     """A demo store in a PostgreSQL database of its own, dropped afterwards."""
-    from bot.seed import build_demo_store
     from bot.settings import load_settings
-    from bot.store import Store
+    from bot.store.demo_seed import build_demo_store
+    from bot.store.engine import Store
 
     url = scratch_postgres_url(postgres_url)
     name = sa.engine.make_url(url).database

@@ -15,9 +15,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event, func, select
 
-from bot import audit, handoff, orders, refunds
-from bot.models import AuditEntry, HandoffTicket, Order, Refund, VerificationAttempt, VerificationFailure
+from bot.money import audit, refunds
+from bot.orders import lookup as orders
 from bot.settings import load_settings
+from bot.store.models import AuditEntry, HandoffTicket, Order, Refund, VerificationAttempt, VerificationFailure
+from bot.support import handoff
 from tests.faults.conftest import admin_engine
 
 INSERT_INTO = re.compile(r'^\s*INSERT INTO "?(\w+)"?', re.IGNORECASE)

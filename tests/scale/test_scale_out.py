@@ -23,11 +23,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from bot import handoff, rasa_api
-from bot.models import HandoffTicket, Refund
-from bot.seed import build_demo_store
+from bot.rasa_link import rasa_api
 from bot.settings import load_settings
-from bot.store import Store, create_database_if_missing
+from bot.store.demo_seed import build_demo_store
+from bot.store.engine import Store, create_database_if_missing
+from bot.store.models import HandoffTicket, Refund
+from bot.support import handoff
 from deploy.haproxy import HAProxy, Layout
 from tests.conftest import POSTGRES_URL
 from tests.factories import make_customer, make_order, make_product, make_shipment

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from bot import rasa_api
+from bot.rasa_link import rasa_api
 from tests.servers import api_token
 
 WRONG_TOKENS = [None, "", "guess", "test-" + "A" * 32]
@@ -89,7 +89,7 @@ def test_a_stranger_cannot_replace_or_unload_the_model(running_stack, token):
 
 
 def test_the_agents_tools_still_reach_rasa_with_the_token(running_stack, shopper):
-    """The console's and reminder runner's calls (bot/rasa_api.py) send the token."""
+    """The console's and reminder runner's calls (bot/rasa_link/rasa_api.py) send the token."""
     conversation = conversation_path(running_stack, shopper).rsplit("/", 1)[1]
     conversation = urllib.parse.unquote(conversation)
     rasa_api.send_to_conversation(conversation, "An agent here: your parcel is on its way.",

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from bot.models import AgentAccount, Order
 from bot.settings import load_settings
-from bot.store import Store
+from bot.store.engine import Store
+from bot.store.models import AgentAccount, Order
 from tests.console.conftest import ROOT, Client, start_console
 
 OLD_DEMO_LOGINS = [("agent.riley", "riley-demo-2026"), ("supervisor.morgan", "morgan-demo-2026")]

@@ -9,8 +9,8 @@ import uuid
 
 from sqlalchemy import select
 
-from bot import rasa_api
-from bot.models import Order, Shipment
+from bot.rasa_link import rasa_api
+from bot.store.models import Order, Shipment
 
 VICTIMS_ORDER, VICTIMS_EMAIL = "104776", "liam.carter@example.com"
 

@@ -10,8 +10,8 @@ import uuid
 import pytest
 from sqlalchemy import delete
 
-from bot.models import VerificationFailure
 from bot.settings import load_settings
+from bot.store.models import VerificationFailure
 
 TARGET_ORDER, TARGET_EMAIL = "104776", "liam.carter@example.com"
 OTHER_ORDER, OTHER_EMAIL = "104802", "mia.johnson@example.com"

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Customer, Order, ShopifyWebhookDelivery
+from bot.store.models import Customer, Order, ShopifyWebhookDelivery
 from tests import shopify_webhook_payloads as shopify
 from tests.servers import ServerProcess, free_port, seeded_demo_store
 

@@ -10,8 +10,8 @@ import uuid
 
 from sqlalchemy import select
 
-from bot import rasa_api
-from bot.models import Order, Shipment
+from bot.rasa_link import rasa_api
+from bot.store.models import Order, Shipment
 from tests.webchat_client import WebChatClient
 
 VICTIMS_ORDER, VICTIMS_EMAIL = "104776", "liam.carter@example.com"

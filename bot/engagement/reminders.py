@@ -1,0 +1,278 @@
+"""Reminders a shopper asks for ("tell me when the sale starts"), kept in the database.
+
+Rasa's own ReminderScheduled lives in the server's memory and is dropped when the server
+restarts or the conversation starts a new session, while a sale can be months away. So the
+reminder is a row here, and `deliver_due` (run every minute by `python -m bot reminders run`)
+fires it into the shopper's conversation through Rasa's external-event API
+(`trigger_intent`, output channel "latest"), which sends the answer to the channel the shopper
+last wrote from.
+
+Delivery is at-most-once per reminder: a row is claimed (status "sending") in its own unit of
+work before Rasa is called, so two runners never send the same reminder; a failed call is
+retried with a growing delay, then given up ("failed"). While a person has the conversation
+(open handoff ticket) the bot stays silent, so the reminder waits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.engagement import holiday_calendar
+from bot.settings import Settings, get_settings
+from bot.store.engine import Store
+from bot.store.models import Reminder
+from bot.support import handoff
+
+SALE_START = "sale_start"
+KINDS = (SALE_START,)
+# The intent Rasa fires into the conversation for each kind (domain.yml, data/rules.yml).
+INTENT_FOR_KIND = {SALE_START: "EXTERNAL_sale_reminder"}
+
+# Minutes to wait after the 1st, 2nd, ... failed delivery; after the last, the reminder fails.
+RETRY_DELAYS_MINUTES = (1, 5, 15, 60, 240)
+# A claim older than this belongs to a runner that died mid-delivery: it may be taken again.
+STALE_CLAIM = dt.timedelta(minutes=10)
+# How long a reminder waits while a person has the conversation.
+HANDOFF_RECHECK = dt.timedelta(minutes=15)
+
+
+# What a request for one of our reminders talks about; "remind me to call mom" names none.
+_ABOUT_THE_SALE = re.compile(
+    r"\b(sales?|deals?|discounts?|black\s*friday|cyber\s*monday|promo(tion)?s?|offers?|"
+    r"prices?\s+(drop|go\s+down)|bargains?|markdowns?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_the_sale(text: str | None) -> bool:
+    """Whether a "remind me ..." message is about our sale, the one reminder the store sends."""
+    return bool(text) and bool(_ABOUT_THE_SALE.search(text[:2000]))
+
+
+@dataclass(frozen=True)
+class SaleReminderRequest:
+    """The answer to "remind me when the sale starts"."""
+
+    status: str  # scheduled | already_scheduled | sale_on
+    sale: holiday_calendar.SaleWindow
+    due_at: dt.datetime | None = None
+
+
+def pending(session, conversation_id: str, kind: str) -> Reminder | None:
+    """The conversation's reminder of this kind that has not gone out yet."""
+    return session.execute(
+        select(Reminder)
+        .where(
+            Reminder.conversation_id == conversation_id,
+            Reminder.kind == kind,
+            Reminder.status.in_(("scheduled", "sending")),
+        )
+        .order_by(Reminder.due_at)
+    ).scalars().first()
+
+
+def being_sent(store: Store, conversation_id: str, reminder_id) -> Reminder | None:
+    """The reminder a runner is delivering into this conversation right now, else None.
+
+    The bot speaks a reminder only then: a shopper typing the external intent themselves
+    (`/EXTERNAL_sale_reminder{"reminder_id": 1}`) names no reminder of theirs being sent.
+    """
+    try:
+        reminder_id = int(reminder_id)
+    except (TypeError, ValueError):
+        return None
+    with store.session() as s:
+        reminder = s.get(Reminder, reminder_id)
+        if reminder is None or reminder.conversation_id != conversation_id or reminder.status != "sending":
+            return None
+        return reminder
+
+
+def has_pending(store: Store, conversation_id: str, kind: str) -> bool:
+    with store.session() as s:
+        return pending(s, conversation_id, kind) is not None
+
+
+def schedule_sale_reminder(
+    store: Store, conversation_id: str, channel: str, settings: Settings | None = None
+) -> SaleReminderRequest:
+    """Schedules a message for the first morning of the next sale; asking twice keeps one."""
+    settings = settings or get_settings()
+    today = settings.today()
+    sale = holiday_calendar.holiday_sale(today, settings)
+    due_at = holiday_calendar.sale_reminder_at(today, settings)
+    if due_at is None:
+        return SaleReminderRequest("sale_on", sale)
+    try:
+        with store.session() as s:
+            existing = pending(s, conversation_id, SALE_START)
+            if existing is not None:
+                return SaleReminderRequest("already_scheduled", sale, existing.due_at)
+            earlier = s.execute(
+                select(Reminder).where(
+                    Reminder.conversation_id == conversation_id,
+                    Reminder.kind == SALE_START,
+                    Reminder.due_at == due_at,
+                )
+            ).scalar_one_or_none()
+            if earlier is not None:  # cancelled, then asked for again
+                earlier.status, earlier.next_attempt_at, earlier.attempts = "scheduled", due_at, 0
+                return SaleReminderRequest("scheduled", sale, due_at)
+            s.add(
+                Reminder(
+                    conversation_id=conversation_id,
+                    channel=channel or "unknown",
+                    kind=SALE_START,
+                    due_at=due_at,
+                    next_attempt_at=due_at,
+                    status="scheduled",
+                    attempts=0,
+                    created_at=settings.now(),
+                )
+            )
+    except IntegrityError:
+        # The same request raced us to the insert; its reminder is the one.
+        return SaleReminderRequest("already_scheduled", sale, due_at)
+    return SaleReminderRequest("scheduled", sale, due_at)
+
+
+def cancel(store: Store, conversation_id: str, kind: str) -> bool:
+    """Cancels the conversation's pending reminder of this kind; False if there was none."""
+    with store.session() as s:
+        reminder = pending(s, conversation_id, kind)
+        if reminder is None or reminder.status != "scheduled":
+            return False
+        reminder.status = "cancelled"
+        return True
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    waiting_for_agent: list[int] = field(default_factory=list)
+    rescheduled: list[int] = field(default_factory=list)
+    missed: list[int] = field(default_factory=list)  # the sale came and went while we could not send
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    id: int
+    conversation_id: str
+    kind: str
+    intent: str
+
+    @property
+    def entities(self) -> dict[str, int]:
+        """What the fired intent carries, so the action can check it with being_sent."""
+        return {"reminder_id": self.id}
+
+
+# send(reminder) delivers it or raises; bot.rasa_link.rasa_api.trigger_intent in production.
+Sender = Callable[[DueReminder], None]
+
+
+def _claim_due(store: Store, now: dt.datetime, settings: Settings, limit: int) -> tuple[list[DueReminder], DeliveryReport]:
+    """Marks the due reminders as being sent by this runner; settles those that must not go."""
+    report = DeliveryReport()
+    claimed: list[DueReminder] = []
+    with store.session() as s:
+        rows = s.execute(
+            select(Reminder)
+            .where(
+                or_(
+                    and_(Reminder.status == "scheduled", Reminder.next_attempt_at <= now),
+                    and_(Reminder.status == "sending", Reminder.claimed_at < now - STALE_CLAIM),
+                )
+            )
+            .order_by(Reminder.next_attempt_at, Reminder.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars().all()
+        for reminder in rows:
+            if reminder.kind == SALE_START and not _settle_sale_dates(reminder, now, settings, report):
+                continue
+            if handoff.open_ticket_for(s, reminder.conversation_id) is not None:
+                reminder.status = "scheduled"
+                reminder.next_attempt_at = now + HANDOFF_RECHECK
+                report.waiting_for_agent.append(reminder.id)
+                continue
+            reminder.status = "sending"
+            reminder.claimed_at = now
+            claimed.append(
+                DueReminder(reminder.id, reminder.conversation_id, reminder.kind, INTENT_FOR_KIND[reminder.kind])
+            )
+    return claimed, report
+
+
+def _settle_sale_dates(reminder: Reminder, now: dt.datetime, settings: Settings, report: DeliveryReport) -> bool:
+    """True if the sale is on now; otherwise moves the reminder to the sale's new dates, or
+    drops it when that sale is already over."""
+    if holiday_calendar.holiday_sale(now.date(), settings).status == "on":
+        return True
+    asked_for = holiday_calendar.holiday_sale(reminder.due_at.date(), settings)
+    if asked_for.end < now.date():
+        reminder.status = "missed"
+        report.missed.append(reminder.id)
+        return False
+    new_due = holiday_calendar.sale_reminder_at(now.date(), settings)
+    reminder.status = "scheduled"
+    reminder.due_at = reminder.next_attempt_at = new_due
+    report.rescheduled.append(reminder.id)
+    return False
+
+
+def deliver_due(
+    store: Store,
+    send: Sender,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+    limit: int = 200,
+) -> DeliveryReport:
+    """Sends every reminder that is due; returns what happened to each."""
+    settings = settings or get_settings()
+    now = now or settings.now()
+    claimed, report = _claim_due(store, now, settings, limit)
+    for due in claimed:
+        try:
+            send(due)
+        except Exception as exc:  # noqa: BLE001 - any failure to deliver is retried, then recorded
+            _record_failure(store, due.id, now, exc, report)
+        else:
+            with store.session() as s:
+                reminder = s.get(Reminder, due.id)
+                reminder.status = "sent"
+                reminder.sent_at = now
+                reminder.attempts += 1
+            report.sent.append(due.id)
+    return report
+
+
+def _record_failure(store: Store, reminder_id: int, now: dt.datetime, exc: Exception, report: DeliveryReport) -> None:
+    with store.session() as s:
+        reminder = s.get(Reminder, reminder_id)
+        reminder.attempts += 1
+        reminder.last_error = str(exc)[:500]
+        if reminder.attempts > len(RETRY_DELAYS_MINUTES):
+            reminder.status = "failed"
+            report.failed.append(reminder_id)
+            return
+        reminder.status = "scheduled"
+        reminder.next_attempt_at = now + dt.timedelta(minutes=RETRY_DELAYS_MINUTES[reminder.attempts - 1])
+        report.retrying.append(reminder_id)
+
+
+def upcoming(store: Store) -> list[Reminder]:
+    """Reminders still to go out, soonest first (for operators)."""
+    with store.session() as s:
+        return list(
+            s.execute(
+                select(Reminder).where(Reminder.status.in_(("scheduled", "sending"))).order_by(Reminder.due_at)
+            ).scalars()
+        )

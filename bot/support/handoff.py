@@ -1,0 +1,279 @@
+"""Handing a conversation to a human agent, and giving it back to the bot.
+
+A conversation has at most one open ticket: `HandoffTicket.open_marker` is 1 while a ticket is
+open and NULL once resolved, and (conversation_id, open_marker) is unique, so the database
+itself refuses a second open ticket even when two requests race. Asking again returns the
+ticket that is already waiting, with its place in the queue.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.money import audit
+from bot.rasa_link import rasa_api
+from bot.settings import Settings, get_settings
+from bot.store.engine import Store
+from bot.store.models import HandoffTicket
+
+REASONS = (
+    "over_limit_refund",
+    "asked_for_human",
+    "repeated_fallback",
+    "frustration",
+    "verification_failed",
+)
+
+
+def _transcript_json(transcript: Sequence[dict[str, Any]] | str | None) -> str:
+    if transcript is None:
+        return "[]"
+    if isinstance(transcript, str):
+        return transcript
+    return json.dumps(
+        [{"who": str(m.get("who", "")), "text": str(m.get("text", ""))} for m in transcript],
+        ensure_ascii=False,
+    )
+
+
+def transcript_of(ticket: HandoffTicket) -> list[dict[str, str]]:
+    """The conversation as it was when the ticket was opened: [{"who", "text"}, ...]."""
+    try:
+        messages = json.loads(ticket.transcript or "[]")
+    except ValueError:
+        return []
+    return messages if isinstance(messages, list) else []
+
+
+def open_ticket_for(session: Session, conversation_id: str) -> HandoffTicket | None:
+    """The conversation's open (or claimed) ticket, if it has one."""
+    return session.execute(
+        select(HandoffTicket).where(
+            HandoffTicket.conversation_id == conversation_id, HandoffTicket.open_marker == 1
+        )
+    ).scalar_one_or_none()
+
+
+def open_tickets(session: Session) -> list[HandoffTicket]:
+    """Every ticket still waiting for (or with) an agent, oldest first."""
+    return list(
+        session.execute(
+            select(HandoffTicket).where(HandoffTicket.open_marker == 1).order_by(HandoffTicket.id)
+        ).scalars()
+    )
+
+
+def open_ticket_in(
+    session: Session,
+    conversation_id: str,
+    channel: str,
+    reason: str,
+    transcript: Sequence[dict[str, Any]] | str | None,
+    summary: str,
+    settings: Settings,
+    customer_id: int | None = None,
+    order_id: int | None = None,
+    refund_id: int | None = None,
+    amount: Decimal | None = None,
+) -> tuple[HandoffTicket, bool]:
+    """open_ticket inside the caller's unit of work (a refund and its ticket commit together).
+
+    Returns (ticket, created). An already open ticket is returned as it is, except that a
+    refund waiting for review is attached to it if it had none, so the agent sees it.
+    """
+    if reason not in REASONS:
+        raise ValueError(f"unknown handoff reason {reason!r}; expected one of {REASONS}")
+    existing = open_ticket_for(session, conversation_id)
+    if existing is None:
+        ticket = HandoffTicket(
+            conversation_id=conversation_id,
+            channel=channel or "unknown",
+            customer_id=customer_id,
+            order_id=order_id,
+            refund_id=refund_id,
+            reason=reason,
+            amount=amount,
+            summary=summary,
+            transcript=_transcript_json(transcript),
+            status="open",
+            created_at=settings.now(),
+            open_marker=1,
+        )
+        try:
+            with session.begin_nested():
+                session.add(ticket)
+                session.flush()
+        except IntegrityError:
+            # Another request opened one between our look-up and our insert.
+            existing = open_ticket_for(session, conversation_id)
+            if existing is None:
+                raise
+        else:
+            audit.record(
+                session,
+                actor="bot",
+                action=audit.TICKET_OPENED,
+                at=settings.now(),
+                order_id=order_id,
+                refund_id=refund_id,
+                ticket_id=ticket.id,
+                amount=amount,
+                detail=f"{reason} in conversation {conversation_id} ({channel})",
+            )
+            return ticket, True
+    if refund_id is not None and existing.refund_id is None:
+        existing.refund_id = refund_id
+        existing.amount = amount
+        existing.order_id = existing.order_id or order_id
+        existing.customer_id = existing.customer_id or customer_id
+        existing.summary = f"{existing.summary}\n{summary}".strip()
+    return existing, False
+
+
+def open_ticket(
+    store: Store,
+    conversation_id: str,
+    channel: str,
+    reason: str,
+    transcript: Sequence[dict[str, Any]] | str | None,
+    summary: str,
+    customer_id: int | None = None,
+    order_id: int | None = None,
+    refund_id: int | None = None,
+    amount: Decimal | None = None,
+    settings: Settings | None = None,
+) -> tuple[HandoffTicket, bool]:
+    """Puts the conversation in the agents' queue; (ticket, created). Never two open tickets."""
+    settings = settings or get_settings()
+    for attempt in range(2):
+        try:
+            with store.session() as s:
+                return open_ticket_in(
+                    s,
+                    conversation_id,
+                    channel,
+                    reason,
+                    transcript,
+                    summary,
+                    settings,
+                    customer_id=customer_id,
+                    order_id=order_id,
+                    refund_id=refund_id,
+                    amount=amount,
+                )
+        except IntegrityError:
+            # A racing insert can surface at commit instead of at the flush; the retry sees it.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def tickets_ahead(session: Session, ticket: HandoffTicket) -> int:
+    """Open tickets opened before this one."""
+    return session.execute(
+        select(func.count(HandoffTicket.id)).where(
+            HandoffTicket.open_marker == 1, HandoffTicket.id < ticket.id
+        )
+    ).scalar_one()
+
+
+def queue_position(session: Session, ticket: HandoffTicket) -> int:
+    """1 for the next ticket an agent picks up; 0 if the ticket is no longer open."""
+    if ticket.open_marker != 1:
+        return 0
+    return tickets_ahead(session, ticket) + 1
+
+
+def estimated_wait_minutes(session: Session, ticket: HandoffTicket, settings: Settings | None = None) -> int:
+    """Minutes until an agent reaches this ticket: every ticket ahead, plus picking this one up."""
+    settings = settings or get_settings()
+    return queue_position(session, ticket) * settings.handoff_minutes_per_ticket
+
+
+@dataclass(frozen=True)
+class Resolution:
+    found: bool
+    ticket_id: int
+    conversation_id: str | None = None
+    already_resolved: bool = False
+    resumed: bool = False  # Rasa un-paused the conversation
+    message_sent: bool = False
+    rasa_error: str | None = None  # why the conversation could not be resumed / messaged
+
+
+def _locked(session: Session, ticket_id: int) -> HandoffTicket | None:
+    return session.execute(
+        select(HandoffTicket).where(HandoffTicket.id == ticket_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+def resolve(
+    store: Store,
+    ticket_id: int,
+    actor: str,
+    note: str = "",
+    message_to_shopper: str | None = None,
+    settings: Settings | None = None,
+    rasa_url: str | None = None,
+) -> Resolution:
+    """Closes the ticket and gives the conversation back to the bot.
+
+    The database is updated (and audited) first; Rasa is told afterwards. An unreachable Rasa
+    server does not undo the resolution: the result says the conversation was not resumed so
+    the agent can retry or tell the shopper another way.
+    """
+    settings = settings or get_settings()
+    with store.session() as s:
+        ticket = _locked(s, ticket_id)
+        if ticket is None:
+            return Resolution(found=False, ticket_id=ticket_id)
+        conversation_id = ticket.conversation_id
+        if ticket.status == "resolved":
+            return Resolution(True, ticket_id, conversation_id, already_resolved=True)
+        ticket.status = "resolved"
+        ticket.resolved_at = settings.now()
+        ticket.open_marker = None
+        ticket.assigned_to = ticket.assigned_to or actor
+        audit.record_for_ticket(s, ticket, actor=actor, action=audit.TICKET_RESOLVED, at=settings.now(), detail=note)
+    url = rasa_url or settings.rasa_url
+    resumed = sent = False
+    error = None
+    try:
+        rasa_api.resume_conversation(conversation_id, rasa_url=url)
+        resumed = True
+        if message_to_shopper:
+            rasa_api.send_to_conversation(conversation_id, message_to_shopper, rasa_url=url)
+            sent = True
+    except rasa_api.RasaUnavailable as exc:
+        error = str(exc)
+    return Resolution(True, ticket_id, conversation_id, False, resumed, sent, error)
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: str  # claimed | already_yours | taken (by someone else) | closed | not_found
+    ticket_id: int
+    assigned_to: str | None = None
+
+
+def claim(store: Store, ticket_id: int, actor: str, settings: Settings | None = None) -> Claim:
+    """An agent takes an open ticket, so colleagues see it is being handled."""
+    settings = settings or get_settings()
+    with store.session() as s:
+        ticket = _locked(s, ticket_id)
+        if ticket is None:
+            return Claim("not_found", ticket_id)
+        if ticket.open_marker != 1:
+            return Claim("closed", ticket_id, ticket.assigned_to)
+        if ticket.status == "claimed":
+            return Claim("already_yours" if ticket.assigned_to == actor else "taken", ticket_id, ticket.assigned_to)
+        ticket.status = "claimed"
+        ticket.assigned_to = actor
+        audit.record_for_ticket(s, ticket, actor=actor, action=audit.TICKET_CLAIMED, at=settings.now())
+        return Claim("claimed", ticket_id, actor)
