@@ -30,7 +30,7 @@ class ValidateOrderLookupForm(FormValidationAction):
     # The shopper's own words are read too, so a bare "104217" or an email typed without any
     # recognised entity still fills the slot; bot/ decides what counts as a number or an email.
     async def extract_order_number(self, dispatcher, tracker, domain) -> dict[str, Any]:
-        number = orders.parse_order_number(tracker.latest_message.get("text"))
+        number = order_number_in(tracker)
         return {"order_number": number} if number and number != tracker.get_slot("order_number") else {}
 
     async def extract_order_email(self, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -38,9 +38,7 @@ class ValidateOrderLookupForm(FormValidationAction):
         return {"order_email": email} if email and email != tracker.get_slot("order_email") else {}
 
     def validate_order_number(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        number = orders.parse_order_number(value) or orders.parse_order_number(
-            tracker.latest_message.get("text")
-        )
+        number = orders.parse_order_number(value) or order_number_in(tracker)
         if number is None:
             dispatcher.utter_message(response="utter_invalid_order_number")
         return {"order_number": number}
@@ -179,3 +177,12 @@ class ActionCancelOrder(Action):
                 status_text=orders.STATUS_TEXT[result.status],
             )
         return []
+
+
+def order_number_in(tracker: Tracker) -> str | None:
+    """The order number in the shopper's latest message; a bare "5301" counts only as the answer
+    to the form's question (elsewhere it is more often a year)."""
+    text = tracker.latest_message.get("text")
+    if tracker.get_slot("requested_slot") == "order_number":
+        return orders.parse_order_number_reply(text)
+    return orders.parse_order_number(text)

@@ -34,7 +34,7 @@ from bot.store.models import (
 ORDER_NUMBER_RE = re.compile(r"(?<![\w$£€.,+@-])(?<![$£€+\d]\s)#?\s?(\d{5,12})(?![\w@-])(?![.,]\d)", re.ASCII)
 # Shopify names orders from #1001 (bot/order_sources): four digits count after a "#" ("#5301",
 # "order#5301", not the HTML entity "&#8217;") or as the whole reply to "what's your order
-# number?"; a bare four-digit number inside a sentence is more often a year.
+# number?" (parse_order_number_reply); a bare four-digit number elsewhere is more often a year.
 SHORT_ORDER_NAME_RE = re.compile(r"(?<![&\d])#\s?(\d{4})(?![\w@-])(?![.,]\d)", re.ASCII)
 SHORT_ORDER_REPLY_RE = re.compile(r"\s*(?:order\s*)?#?\s*(\d{4})\s*[.!]?\s*", re.ASCII | re.IGNORECASE)
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
@@ -63,8 +63,18 @@ def parse_order_number(text: str | None) -> str | None:
     if not text:
         return None
     text = str(text)[:MAX_INPUT_CHARS]
-    match = (ORDER_NUMBER_RE.search(text) or SHORT_ORDER_NAME_RE.search(text)
-             or SHORT_ORDER_REPLY_RE.fullmatch(text))
+    match = ORDER_NUMBER_RE.search(text) or SHORT_ORDER_NAME_RE.search(text)
+    return match.group(1) if match else None
+
+
+def parse_order_number_reply(text: str | None) -> str | None:
+    """The order number in a shopper's answer to "what's your order number?" (and in the slot
+    that answer filled): as in any message, or the whole answer a bare four-digit Shopify number
+    ("5301")."""
+    number = parse_order_number(text)
+    if number or not text:
+        return number
+    match = SHORT_ORDER_REPLY_RE.fullmatch(str(text)[:MAX_INPUT_CHARS])
     return match.group(1) if match else None
 
 
@@ -121,7 +131,7 @@ def verify(
     Guessing spread over many conversations is throttled per order number, email and
     client (bot/orders/verification_throttle.py): a throttled check is refused even when right.
     """
-    number = parse_order_number(order_number)
+    number = parse_order_number_reply(order_number)
     address = parse_email(email)
     limit = settings.max_verification_attempts
     now = now or settings.now()
@@ -178,7 +188,7 @@ def verified_order(
 ) -> Order | None:
     """The order, if and only if this conversation has proved it owns it and used that proof
     within VERIFICATION_IDLE_MINUTES (each use refreshes it)."""
-    number = parse_order_number(order_number)
+    number = parse_order_number_reply(order_number)
     if not number:
         return None
     proof = _fresh_proof(session, conversation_id, number, settings, now)
@@ -210,7 +220,7 @@ def verification_expired(
 ) -> bool:
     """True when this conversation did verify the order but left it unused too long, so the
     shopper is asked again with a friendly word instead of a refusal."""
-    number = parse_order_number(order_number)
+    number = parse_order_number_reply(order_number)
     if not number:
         return False
     settings = settings or get_settings()

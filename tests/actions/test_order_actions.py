@@ -130,6 +130,29 @@ def test_a_bare_number_and_email_fill_the_form_without_entities(shop, domain, co
     assert messages == []
 
 
+def test_a_shopify_order_is_found_by_its_four_digit_name(action_store, domain, conversation_id):
+    """Shopify names orders from #1001: "#5301" anywhere, a bare "5301" as the answer to the
+    question; a year in the first message is not taken for one (issue #17)."""
+    with action_store.session() as s:
+        make_order(s, make_customer(s, name="Cy Doe", email="cy@example.com"), number="5301",
+                   items=[(make_product(s, name="Mug", price="9.00"), 1)], status="processing")
+    opening = make_tracker(conversation_id, text="where is the mug I ordered in 2024?",
+                           entities=[{"entity": "order_number", "value": "2024"}],
+                           active_loop="order_lookup_form")
+    events, messages = validate(opening, domain)
+    assert "order_number" not in {e["name"]: e["value"] for e in events if e["value"]}
+    for text in ("5301", "#5301"):
+        asked = make_tracker(conversation_id, slots={"requested_slot": "order_number"}, text=text,
+                             active_loop="order_lookup_form")
+        events, _ = validate(asked, domain)
+        assert {e["name"]: e["value"] for e in events} == {"order_number": "5301"}
+    answered = make_tracker(conversation_id, slots={"order_number": "5301", "requested_slot": "order_email"},
+                            text="cy@example.com", active_loop="order_lookup_form")
+    events, messages = validate(answered, domain)
+    assert {e["name"]: e["value"] for e in events}["order_email"] == "cy@example.com"
+    assert response_names(messages) == []
+
+
 # --- Issue #15: order-guessing throttle and verification expiry, as the action server runs them.
 def guessed_from_other_conversations(settings):
     """Wrong emails for NUMBER from many conversations, up to the per-order limit."""

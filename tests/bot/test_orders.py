@@ -55,7 +55,8 @@ def shop(store):
         ("order#104217", "104217"),
         ("where is #5301?", "5301"),
         ("order#5301", "5301"),
-        ("5301", "5301"),
+        ("5301", None),
+        ("bought in 2024", None),
         (" order #5301. ", "5301"),
         ("it&#8217;s late", None),
         ("#530", None),
@@ -69,6 +70,14 @@ def shop(store):
 )
 def test_parse_order_number(text, expected):
     assert orders.parse_order_number(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("5301", "5301"), (" 5301. ", "5301"), ("order 5301", "5301"), ("#5301", "5301"),
+    ("104217", "104217"), ("in 2024", None), ("5301 5302", None), ("530", None), (None, None),
+])
+def test_a_bare_four_digit_reply_is_an_order_number(text, expected):
+    assert orders.parse_order_number_reply(text) == expected
 
 
 def test_parse_email_finds_the_address_in_a_sentence():
