@@ -125,3 +125,14 @@ def test_order_numbers_emails_and_amounts_are_picked_out_of_sentences(parser):
             "ignores a regex unless its entity is annotated in at least one training example.")
     assert report["order_number"]["precision"] >= ORDER_NUMBER_PRECISION_FLOOR, (
         f"phone numbers, years or prices taken for order numbers after the form's validation: {short}")
+
+
+def test_only_faq_questions_get_an_faq_answer_chosen(parser):
+    """nlu_components/faq_response_selector.py: the selector's pass is skipped for other intents,
+    which still list the retrieval intents, with nothing selected."""
+    question = parser.raw_parse("what is your return policy?")
+    assert question["intent"]["name"] == "faq"
+    assert question["response_selector"]["faq"]["response"]["intent_response_key"].startswith("faq/")
+    other = parser.raw_parse("where is my order 104701?")
+    assert other["intent"]["name"] != "faq"
+    assert other["response_selector"] == {"all_retrieval_intents": ["faq"]}
