@@ -12,7 +12,7 @@ only when all of these hold, in this order:
   like an expired credential). Shopify retries a failed delivery 8 times over 4 hours with the
   payload of the first attempt; 12 hours covers every retry with margin for clocks and queues,
   while a delivery captured on the way cannot be replayed for ever (the id table below stops
-  replays within the window, and could therefore be pruned after it). The signature covers the
+  replays within the window, and is pruned after it: see `forget_expired_deliveries`). The signature covers the
   body only, so the headers (id, Triggered-At) of a captured delivery can be forged: the signed
   `updated_at` is what bounds such a replay and orders an order's deliveries (below).
 
@@ -68,7 +68,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -339,6 +339,17 @@ def _is_superseded(session: Session, number: str, changed_at: dt.datetime) -> bo
     return newest is not None and newest > changed_at
 
 
+def forget_expired_deliveries(session: Session, now: dt.datetime) -> int:
+    """Delete the delivery rows whose signed change time has left the freshness window.
+
+    Safe: a delivery is only accepted while its change time is inside the window, so every one
+    still accepted is newer than every row deleted; the ids and times it could collide with or be
+    superseded by are the rows kept. Without this the table grows by one row per delivery for ever.
+    """
+    expired = delete(ShopifyWebhookDelivery).where(ShopifyWebhookDelivery.changed_at < now - FRESHNESS_WINDOW)
+    return session.execute(expired.execution_options(synchronize_session=False)).rowcount
+
+
 def _order_with_parcel(session: Session, number: str, fulfillment: Mapping[str, Any]) -> OrderRecord:
     """The stored order as a record, with what the fulfillment says about its parcel."""
     order = session.execute(
@@ -418,6 +429,8 @@ class ShopifyWebhooks:
     def handle(self, delivery: Delivery) -> str:
         """The outcome ("applied", "duplicate", ...); DeliveryRefused(409) for a fulfillment
         whose order has not arrived yet, so that Shopify retries it."""
+        with self.store.session() as session:
+            forget_expired_deliveries(session, self.clock())
         if delivery.topic in ORDER_TOPICS + FULFILLMENT_TOPICS:
             return self._handle_order(delivery)
         action = self._privacy_actions.get(delivery.topic)

@@ -416,6 +416,6 @@ class ShopifyWebhookDelivery(Base):
     topic = Column(String(60), nullable=False)
     order_number = Column(String(20), index=True)  # order topics only
     triggered_at = Column(DateTime, nullable=False)  # X-Shopify-Triggered-At, UTC
-    changed_at = Column(DateTime, nullable=False)  # the signed payload's updated_at (else triggered_at), UTC
+    changed_at = Column(DateTime, nullable=False, index=True)  # the signed payload's updated_at (else triggered_at), UTC
     received_at = Column(DateTime, nullable=False)  # UTC
     outcome = Column(String(200), nullable=False)  # applied | unchanged | superseded | ignored | ...

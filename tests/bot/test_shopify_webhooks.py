@@ -280,6 +280,44 @@ def test_a_replay_under_a_new_id_cannot_roll_an_order_back(store, handler):
     assert _order(store).status == "cancelled"
 
 
+def _ids(store):
+    with store.session() as s:
+        return set(s.execute(select(ShopifyWebhookDelivery.webhook_id)).scalars())
+
+
+def test_delivery_rows_are_forgotten_once_their_change_has_left_the_window(store, handler):
+    window_hours = webhooks.FRESHNESS_WINDOW.total_seconds() / 3600
+    deliver(handler, "orders/create", order_payload(), webhook_id="wh-old", hours_ago=window_hours - 0.5)
+    deliver(handler, "orders/updated", order_payload(note="gift"), webhook_id="wh-new", hours_ago=1)
+    assert _ids(store) == {"wh-old", "wh-new"}
+    later = NOW + dt.timedelta(hours=1)
+    moved = ShopifyWebhooks(store, handler.settings, clock=lambda: later)
+    assert deliver(moved, "orders/create", order_payload(name="#5302"), webhook_id="wh-next") == "applied"
+    assert _ids(store) == {"wh-new", "wh-next"}  # wh-old changed more than the window ago
+
+
+def test_after_pruning_no_replay_rolls_an_order_back(store, handler):
+    """The forgotten delivery is stale by its signed time; the kept one still supersedes."""
+    window_hours = webhooks.FRESHNESS_WINDOW.total_seconds() / 3600
+    oldest = signed("orders/create", {**order_payload(), "updated_at": shop_time(NOW - dt.timedelta(hours=window_hours - 0.5))},
+                    triggered_at=_at(window_hours - 0.5))
+    handler.handle(handler.read(*oldest))
+    middle = signed("orders/updated", {**order_payload(), "updated_at": shop_time(NOW - dt.timedelta(hours=2))},
+                    triggered_at=_at(2))
+    handler.handle(handler.read(*middle))
+    deliver(handler, "orders/cancelled", order_payload(cancelled_at="2026-11-29T08:00:00-05:00"), hours_ago=1)
+    later = NOW + dt.timedelta(hours=1)
+    moved = ShopifyWebhooks(store, handler.settings, clock=lambda: later)
+    for headers, body in (oldest, middle):
+        headers.update({"X-Shopify-Webhook-Id": f"forged-{len(body)}-{headers['X-Shopify-Topic']}",
+                        "X-Shopify-Triggered-At": shopify_time(later.replace(tzinfo=dt.timezone.utc))})
+    with pytest.raises(DeliveryRefused) as stale:
+        moved.read(*oldest)
+    assert stale.value.status == 401
+    assert moved.handle(moved.read(*middle)) == "superseded"
+    assert _order(store).status == "cancelled"
+
+
 def test_an_order_tinsel_cannot_keep_is_acknowledged_with_its_reason(store, handler):
     payload = order_payload(line_items=[{"title": "Gift wrap", "quantity": 1, "price": "4.99", "sku": None}])
     outcome = deliver(handler, "orders/create", payload, webhook_id="wh-bad")
