@@ -8,7 +8,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/tinsel.tar.gz
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
+TRAINING_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 # endpoints.yml reads the action server URL and tracker store from these; see bot/rasa_link/tracker_env.py.
@@ -76,7 +76,7 @@ train: $(MODEL)
 
 $(MODEL): $(TRAINING_INPUTS) | install
 	@echo "==> Training the Rasa model (only when data, domain or config changed)"
-	$(RASA) train --fixed-model-name tinsel --out models
+	$(RASA) train --domain domain --fixed-model-name tinsel --out models
 	@touch $@
 
 run: secrets db train widget
@@ -116,11 +116,11 @@ actions: secrets
 	$(PY) -m actions.server --port $(ACTIONS_PORT)
 
 validate: install
-	$(RASA) data validate --max-history 5
+	$(RASA) data validate --domain domain --max-history 5
 
 test: install train widget
 	@echo "==> rasa data validate"
-	$(RASA) data validate --max-history 5
+	$(RASA) data validate --domain domain --max-history 5
 	@echo "==> Rasa test stories (tests/stories)"
 	$(PY) tests/run_rasa_test_stories.py
 	@echo "==> pytest: bot/ rules and actions on SQLite and PostgreSQL, whole conversations"

@@ -70,7 +70,7 @@ def gift_card_amounts_text() -> str:
 
 
 def policy_texts() -> dict[str, str]:
-    """The static policies as the FAQ answers show them (placeholders in domain.yml)."""
+    """The static policies as the FAQ answers show them (placeholders in domain/faq.yml)."""
     return {
         "gift_wrap_rules": " ".join(GIFT_WRAP_RULES),
         "gift_receipt_rules": " ".join(GIFT_RECEIPT_RULES),

@@ -30,7 +30,7 @@ from bot.support import handoff
 
 SALE_START = "sale_start"
 KINDS = (SALE_START,)
-# The intent Rasa fires into the conversation for each kind (domain.yml, data/rules.yml).
+# The intent Rasa fires into the conversation for each kind (domain/reminders.yml, data/rules/reminders.yml).
 INTENT_FOR_KIND = {SALE_START: "EXTERNAL_sale_reminder"}
 
 # Minutes to wait after the 1st, 2nd, ... failed delivery; after the last, the reminder fails.

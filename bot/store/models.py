@@ -342,7 +342,7 @@ class ShopperNotice(Base):
     """A decision the shopper must hear about in their chat, kept until it was delivered.
 
     The console writes it with the decision; the bot's action_tell_agent_decision says it
-    (wording in domain.yml) and stamps `delivered_at`, so a Rasa server that was down loses
+    (wording in domain/) and stamps `delivered_at`, so a Rasa server that was down loses
     nothing and the agent sees what is still undelivered.
     """
 

@@ -4,7 +4,7 @@ A decision (refund approved or denied) is committed first, with a ShopperNotice 
 same unit of work. Delivery comes afterwards: Rasa is asked to run `action_tell_agent_decision`
 in the conversation (`POST /conversations/{id}/execute?output_channel=latest`; Rasa runs an
 executed action even while the conversation is paused for the agent). That action takes the
-conversation's undelivered notices from here, says them with the responses in domain.yml and
+conversation's undelivered notices from here, says them with the responses in domain/ and
 stamps them delivered. A notice still undelivered afterwards (Rasa or the action server down)
 stays in the table: the ticket shows it and the agent can send it again. While the ticket is
 open the conversation stays paused, even when Rasa started a new session to run the action.

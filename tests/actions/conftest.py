@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def domain() -> dict:
     from rasa.shared.core.domain import Domain
 
-    return Domain.load(str(ROOT / "domain.yml")).as_dict()
+    return Domain.load(str(ROOT / "domain")).as_dict()
 
 
 @pytest.fixture

@@ -144,7 +144,7 @@ class Client:
 def domain() -> dict:
     from rasa.shared.core.domain import Domain
 
-    return Domain.load(str(ROOT / "domain.yml")).as_dict()
+    return Domain.load(str(ROOT / "domain")).as_dict()
 
 
 @pytest.fixture
