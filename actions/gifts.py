@@ -111,7 +111,7 @@ def parse_latest(tracker: Tracker, expecting: str | None) -> GiftRequest:
     """The latest message as a gift request: the catalog's interests plus any interest the NLU
     model spotted are the vocabulary; spaCy's numbers and amounts are hints."""
     entities = _entities(tracker)
-    with store().session() as s:
+    with store().reading() as s:
         vocabulary = known_interests(s)
     vocabulary |= {
         str(e["value"]).lower() for e in entities if e.get("entity") == "interest" and e.get("value")
@@ -214,7 +214,7 @@ class ActionRecommendGifts(Action):
         if request is None or request.missing:
             return []  # the shopper stopped the gift finder before it knew enough
         shown = [int(i) for i in tracker.get_slot("gift_shown") or [] if str(i).isdigit()]
-        with store().session() as s:
+        with store().reading() as s:
             recommendation = gifts.recommend(s, request, settings(), exclude_ids=shown)
 
         if recommendation.message:
@@ -254,7 +254,7 @@ def chosen_product_id(tracker: Tracker) -> int | None:
     shown = [int(i) for i in tracker.get_slot("gift_shown") or [] if str(i).isdigit()]
     if not values or not shown:
         return None
-    with store().session() as s:
+    with store().reading() as s:
         names = dict(s.execute(select(Product.id, Product.name).where(Product.id.in_(shown))).all())
     for value in values:
         words = value.lower().split()

@@ -86,7 +86,7 @@ def being_sent(store: Store, conversation_id: str, reminder_id) -> Reminder | No
         reminder_id = int(reminder_id)
     except (TypeError, ValueError):
         return None
-    with store.session() as s:
+    with store.reading() as s:
         reminder = s.get(Reminder, reminder_id)
         if reminder is None or reminder.conversation_id != conversation_id or reminder.status != "sending":
             return None
@@ -94,7 +94,7 @@ def being_sent(store: Store, conversation_id: str, reminder_id) -> Reminder | No
 
 
 def has_pending(store: Store, conversation_id: str, kind: str) -> bool:
-    with store.session() as s:
+    with store.reading() as s:
         return pending(s, conversation_id, kind) is not None
 
 
@@ -270,7 +270,7 @@ def _record_failure(store: Store, reminder_id: int, now: dt.datetime, exc: Excep
 
 def upcoming(store: Store) -> list[Reminder]:
     """Reminders still to go out, soonest first (for operators)."""
-    with store.session() as s:
+    with store.reading() as s:
         return list(
             s.execute(
                 select(Reminder).where(Reminder.status.in_(("scheduled", "sending"))).order_by(Reminder.due_at)

@@ -127,7 +127,7 @@ def _ticket_record(ticket: HandoffTicket) -> dict[str, Any]:
 def export_customer(store: Store, email: str) -> dict[str, Any] | None:
     """Everything the store keeps about the shopper with `email`, as JSON-ready data; None
     when no customer has that email."""
-    with store.session() as s:
+    with store.reading() as s:
         customer = find_customer(s, email)
         if customer is None:
             return None

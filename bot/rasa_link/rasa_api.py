@@ -204,7 +204,7 @@ def conversation_counts(store: Store) -> tuple[int, int]:
     if not inspect(store.engine).has_table(tracker_events.name):
         return 0, 0
     senders = select(tracker_events.c.sender_id).distinct().subquery()
-    with store.session() as s:
+    with store.reading() as s:
         total = s.execute(select(func.count()).select_from(senders)).scalar_one()
         with_ticket = s.execute(
             select(func.count()).select_from(senders).where(

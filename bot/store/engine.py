@@ -3,8 +3,13 @@
     with store.session() as s:
         ...   # committed on success, rolled back on error
 
-On SQLite every unit of work starts with BEGIN IMMEDIATE, so two writers never interleave
-(the same guarantee row locks give on PostgreSQL): money rules stay race-free on both.
+    with store.reading() as s:
+        ...   # only reads: never waits for a writer, and a write in it fails
+
+On SQLite every writing unit of work starts with BEGIN IMMEDIATE, so two writers never interleave
+(the same guarantee row locks give on PostgreSQL): money rules stay race-free on both. A reading
+one starts with a plain BEGIN under `PRAGMA query_only`, so it neither takes nor waits for the
+write lock (WAL lets it read beside a writer); on PostgreSQL it is a READ ONLY transaction.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ class Store:
         self.url = database_url
         self.engine: Engine = _make_engine(database_url)
         self._sessions = sessionmaker(self.engine, future=True, expire_on_commit=False)
+        self._reading_sessions = sessionmaker(_read_only(self.engine), future=True, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -37,6 +43,13 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions.begin() as s:
+            yield s
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work that only reads, so that answering a shopper never queues behind a
+        refund being written; a write inside it raises instead of taking the lock."""
+        with self._reading_sessions.begin() as s:
             yield s
 
     def create_schema(self) -> None:
@@ -63,9 +76,21 @@ def _make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql(f"PRAGMA query_only = {int(reading)}")  # set on every begin: pooled connections
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
+
+
+READ_ONLY = "tinsel_read_only"
+
+
+def _read_only(engine: Engine) -> Engine:
+    """The same engine and pool, its transactions marked read-only."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 _store: Store | None = None

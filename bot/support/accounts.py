@@ -282,7 +282,7 @@ def log_out(store: Store, agent: Agent, settings: Settings | None = None, now: d
 
 def refund_limit_of(store: Store, account_id: int) -> Decimal | None:
     """The account's own limit as the database has it now (None: no such active account)."""
-    with store.session() as s:
+    with store.reading() as s:
         account = s.get(AgentAccount, account_id)
         return account.refund_limit if account is not None and account.active else None
 
@@ -298,7 +298,7 @@ class Named:
 
 def active_account(store: Store, username: str) -> Named | None:
     """The active account called `username` with its own limit from the database, else None."""
-    with store.session() as s:
+    with store.reading() as s:
         account = s.execute(
             select(AgentAccount).where(AgentAccount.username == (username or "").strip().lower())
         ).scalar_one_or_none()
