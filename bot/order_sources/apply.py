@@ -99,6 +99,31 @@ def _finish_batch(session: Session, rows: int, progress: Progress | None) -> Non
         progress(rows)
 
 
+# ------------------------------------------------------------------------------- lengths
+
+PRODUCT_TEXT_FIELDS = ("sku", "style", "name", "category", "size", "color", "slug")
+
+
+def check_fits(record: object, model: type, fields: Sequence[str], origin: str) -> None:
+    """Every text field fits its column (lengths read from the model), so a long value from a
+    real store is the record's error, named with its line, not the database refusing the batch
+    (PostgreSQL refuses; SQLite would silently keep it)."""
+    for name in fields:
+        value, limit = getattr(record, name), getattr(model.__table__.c[name].type, "length", None)
+        if isinstance(value, str) and limit and len(value) > limit:
+            raise RecordError(origin, f"{name} {value[:30]!r}... is {len(value)} characters long; "
+                                      f"the store keeps at most {limit}")
+
+
+def _check_order_fits(record: OrderRecord) -> None:
+    check_fits(record, Order, ("number",), record.origin)
+    check_fits(record.customer, Customer, ("email", "name"), record.origin)
+    for line in record.lines:
+        check_fits(line, Product, ("sku",), line.origin or record.origin)
+    if record.shipment is not None:
+        check_fits(record.shipment, Shipment, ("carrier", "tracking_number"), record.origin)
+
+
 # ------------------------------------------------------------------------------- products
 
 
@@ -107,6 +132,7 @@ def apply_products(session: Session, records: Iterable[ProductRecord], counts: I
     seen: dict[str, str] = {}  # sku -> origin: a catalog is small enough to remember whole
     for batch in batches(records, batch_size):
         for record in batch:
+            check_fits(record, Product, PRODUCT_TEXT_FIELDS, record.origin)
             if record.sku in seen:
                 raise RecordError(record.origin, f"Variant SKU {record.sku!r} also on {seen[record.sku]}")
             seen[record.sku] = record.origin or "an earlier record"
@@ -167,6 +193,8 @@ def apply_orders(session: Session, records: Iterable[OrderRecord], counts: Impor
     """New customers, orders and items go in with one executemany each (then one IN query for
     their ids); existing ones are compared and updated through the ORM."""
     for batch in batches(records, batch_size):
+        for record in batch:
+            _check_order_fits(record)
         known = _look_up(session, batch)
         _upsert_customers(session, batch, known, counts)
         new_orders = [r for r in batch if r.number not in known.orders]

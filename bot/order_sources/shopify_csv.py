@@ -21,9 +21,11 @@ Products (a Tinsel product is one variant):
     price, stock    Variant Price, Variant Inventory Qty (empty: 0)
     size, color     the option named Size, and the one named Color or Colour
     tags            Tags, lowercased
-    slug            Handle for a product with one variant; Handle plus the variant's option
-                    values otherwise (Tinsel needs one slug per variant; the export has no
-                    variant id, so a link to one variant of a Shopify product cannot be built)
+    slug            the link's path after /products/: Handle for a product with one variant;
+                    otherwise Handle plus the variant's options as a query Shopify ignores
+                    ("fair-isle-sweater?size=M&color=Red"), so every variant's link opens the
+                    product's page (the export has no variant id for `?variant=`) and stays
+                    unique
 
 Orders:
 
@@ -58,6 +60,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Iterable, Iterator
+from urllib.parse import urlencode
 
 from bot.order_sources.records import (
     CustomerRecord,
@@ -248,6 +251,11 @@ def slug(*parts: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", " ".join(parts).lower().replace("'", "")).strip("-")
 
 
+def variant_page(handle: str, options: dict[str, str]) -> str:
+    """The product page's path for one variant (see `slug` in the mapping above)."""
+    return f"{handle}?{urlencode(options)}" if options else handle
+
+
 class _ProductHead:
     """The product-level fields from a product's first row, shared by its variant rows."""
 
@@ -263,10 +271,10 @@ class _ProductHead:
     def variant(self, row: _Row) -> ProductRecord:
         values = [row[f"Option{n} Value"] for n in (1, 2, 3)]
         options = {name: value for name, value in zip(self.option_names, values) if name and value}
-        named = [v for v in values if v and v != "Default Title"]
+        named = {name: value for name, value in options.items() if value != "Default Title"}
         return ProductRecord(
             sku=row.required("Variant SKU"), style=self.handle, name=self.title, category=self.category,
-            price=money(row, "Variant Price"), slug=slug(self.handle, *named)[:160],
+            price=money(row, "Variant Price"), slug=variant_page(self.handle, named),
             description=self.description, size=options.get("size"),
             color=options.get("color") or options.get("colour"),
             stock=whole_number(row, "Variant Inventory Qty", default="0"), tags=self.tags, origin=row.origin,

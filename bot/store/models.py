@@ -65,9 +65,9 @@ class Product(Base):
 
     __tablename__ = "products"
     id = Column(Integer, primary_key=True)
-    sku = Column(String(40), nullable=False, unique=True)
-    style = Column(String(40), nullable=False, index=True)
-    name = Column(String(160), nullable=False)
+    sku = Column(String(255), nullable=False, unique=True)  # Shopify allows 255
+    style = Column(String(255), nullable=False, index=True)  # a Shopify handle: up to 255
+    name = Column(String(255), nullable=False)
     category = Column(String(60), nullable=False, index=True)
     description = Column(Text, nullable=False, default="")
     price = Column(Money, nullable=False)
@@ -78,7 +78,7 @@ class Product(Base):
     max_age = Column(Integer, nullable=False, default=120)
     final_sale = Column(Boolean, nullable=False, default=False)
     replenish_days = Column(Integer)  # consumables: typical days until a refill is due
-    slug = Column(String(160), nullable=False, unique=True)
+    slug = Column(String(400), nullable=False, unique=True)
 
     tags = relationship("ProductTag", back_populates="product", cascade="all, delete-orphan")
     complements = relationship(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import urllib.parse
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 import bot.order_sources.cli as import_cli
 from bot.__main__ import main
 from bot.order_sources.cli import ImportFile, import_files
+from bot.gifting.catalog import product_url
 from bot.order_sources.records import RecordError
 from bot.orders import lookup as orders
 from bot.settings import load_settings
@@ -55,8 +57,41 @@ def test_products_have_their_variants_and_image_rows_add_none(store):
         assert small.name == medium.name == "Fair Isle Holiday Sweater"
         assert small.description == "A lambswool-blend crew neck\nwith a snowflake yoke & ribbed cuffs."
         assert (small.category, small.price, small.tag_names) == ("apparel", Decimal("68.00"), {"fashion", "winter"})
-        assert (small.slug, fox.slug) == ("fair-isle-sweater-s-red", "fox-plush")
         assert (fox.size, fox.color, fox.category, fox.stock) == (None, None, "toys", 40)
+
+
+def test_every_variants_link_opens_its_products_page_on_the_shop(store, settings):
+    """Shopify serves a product at /products/<handle> and ignores a query it does not know."""
+    import_files(store, [PRODUCTS])
+    with store.session() as s:
+        links = {p.sku: urllib.parse.urlsplit(product_url(p, settings)) for p in s.execute(select(Product)).scalars()}
+    shop = urllib.parse.urlsplit(settings.store_url)
+    assert {link.netloc for link in links.values()} == {shop.netloc}
+    assert {sku: link.path for sku, link in links.items()} == {
+        "SWEATER-S-RED": "/products/fair-isle-sweater", "SWEATER-M-RED": "/products/fair-isle-sweater",
+        "TOY-FOX": "/products/fox-plush"}
+    assert urllib.parse.parse_qs(links["SWEATER-M-RED"].query) == {"size": ["M"], "color": ["Red"]}
+    assert links["TOY-FOX"].query == ""
+
+
+def _long_handle(rows):
+    for row in rows:
+        if row["Handle"] == "fox-plush":
+            row["Handle"] = "maple-the-fox-" + "extra-soft-" * 25  # 289 characters; Shopify allows 255
+
+
+@pytest.mark.parametrize("file, edit, line, reason", [
+    (PRODUCTS, _long_handle, 5, "style 'maple-the-fox-extra-soft-extra'... is 289 characters long; the store keeps at most 255"),
+    (ORDERS, lambda rows: rows[0].update({"Lineitem sku": "S" * 300}), 2, "sku 'SSSSSSSSSSSSSSSSSSSSSSSSSSSSSS'... is 300 characters long"),
+])
+def test_a_value_too_long_for_the_store_is_the_rows_error_not_a_database_failure(store, tmp_path, file, edit, line, reason):
+    if file is ORDERS:
+        import_files(store, [PRODUCTS])
+    before = row_counts(store)
+    with pytest.raises(RecordError) as error:
+        import_files(store, [edited(tmp_path, file, edit)])
+    assert error.value.origin == f"{file.path.name} line {line}" and reason in error.value.reason
+    assert row_counts(store) == before
 
 
 def test_an_order_of_several_rows_is_one_order_with_its_lines(store):
