@@ -431,16 +431,34 @@ def model_info(path: Path) -> dict:
             "modified": datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat(timespec="seconds")}
 
 
-def main(argv: Iterable[str] | None = None) -> int:
-    args = _arguments().parse_args(argv)
-    if args.show_misses and args.split != "study":
-        print("--show-misses only works with --split study: the eval split is looked at as figures only.")
-        return 2
-    model = Path(args.model)
-    if not model.is_file():
-        print(f"No trained model at {model}: run `make train` (or pass --model).")
-        return 2
+def print_bitext_order_ids(ids: dict) -> None:
+    print(f"  Bitext order ids -> order_number: recall {_fmt(ids['recall'])} precision {_fmt(ids['precision'])} "
+          f"of {ids['messages']}; recall on 5-12 digit ids {_fmt(ids['recall_on_5_to_12_digit_ids'])} "
+          f"(of {ids['messages_with_5_to_12_digit_ids']}; ours have 6, the regex takes 5-12); "
+          f"order_number in {ids['order_number_without_any_5_digit_number']} messages without any 5-digit number")
 
+
+def print_synthetic_entities(synthetic: dict) -> None:
+    for kind, s in synthetic.items():
+        print(f"  synthetic {kind:<13} precision {_fmt(s['precision'])} recall {_fmt(s['recall'])} "
+              f"F1 {_fmt(s['f1'])} ({s['expected']} expected)")
+
+
+def speed_report(timings_ms: Sequence[float], load_seconds: float) -> dict:
+    return {"parses": len(timings_ms), "mean_ms": sum(timings_ms) / len(timings_ms) if timings_ms else 0.0,
+            "p95_ms": percentile(timings_ms, 0.95), "model_load_s": load_seconds}
+
+
+def print_speed(speed: dict) -> None:
+    print(f"\n== speed == {speed['parses']} parses: mean {speed['mean_ms']:.1f} ms, "
+          f"p95 {speed['p95_ms']:.1f} ms per message (model load {speed['model_load_s']:.0f} s)")
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+def evaluation_sets(part: str, sample_size: int | None) -> tuple[dict[str, list[Example]], Path | None]:
+    """The public sets (skipped, with a word why, when their files are missing) and the team's
+    held-out file; and the public sets' directory, or None when they were skipped."""
     root = datasets_dir()
     missing = missing_files(root)
     if missing:
@@ -448,9 +466,71 @@ def main(argv: Iterable[str] | None = None) -> int:
               "Skipping the Bitext and CLINC150 figures; set TINSEL_DATASETS to their directory to run them.")
         sets: dict[str, list[Example]] = {}
     else:
-        sets = public_sets(args.split, args.sample)
+        sets = public_sets(part, sample_size)
     if HELDOUT_FILE.is_file():
         sets["heldout"] = load_heldout()
+    return sets, None if missing else root
+
+
+def evaluate_intents(
+    parser: Parser, sets: dict[str, list[Example]], part: str
+) -> tuple[dict[str, dict], dict[str, list[Parse]]]:
+    """Each set's intent report, printed as it is done (CLINC150 also out of domain); and the parses."""
+    reports: dict[str, dict] = {}
+    parsed: dict[str, list[Parse]] = {}
+    for name, examples in sets.items():
+        parsed[name] = parser.parse_all(examples)
+        report = intent_report(examples, parsed[name])
+        if name == "clinc150":
+            report["out_of_domain"] = out_of_domain_report(examples, parsed[name])
+        reports[name] = report
+        print_intent_report(f"{name} ({part} split)" if name != "heldout" else "heldout (tests/nlu/test_nlu.yml)",
+                            report)
+        if name == "clinc150":
+            print_out_of_domain(report["out_of_domain"])
+    return reports, parsed
+
+
+def evaluate_entities(parser: Parser, sets: dict[str, list[Example]], parsed: dict[str, list[Parse]]) -> dict:
+    """Bitext's order ids (with the public sets), the synthetic sentences and the order numbers
+    before validation, printed; returned as the results' entries of the same names."""
+    print("\n== entities ==")
+    results: dict = {}
+    if "bitext" in sets:
+        results["bitext_order_ids"] = bitext_order_id_report(sets["bitext"], parsed["bitext"])
+        print_bitext_order_ids(results["bitext_order_ids"])
+    results["synthetic_entities"] = synthetic_entity_report(parser)
+    print_synthetic_entities(results["synthetic_entities"])
+    raw = raw_order_number_precision(parser)
+    results["raw_order_number_precision"] = raw
+    print(f"  order_number entities before the form's validation: precision {_fmt(raw)} "
+          "(DIET also tags prices, phone numbers and dates)")
+    return results
+
+
+def write_results(path: Path, results: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"\nFigures written to {path}. Bitext data: Bitext, CDLA-Sharing 1.0. CLINC150: Larson et al., EMNLP 2019.")
+
+
+def cannot_run(args: argparse.Namespace) -> str | None:
+    """Why this run cannot go ahead, or None."""
+    if args.show_misses and args.split != "study":
+        return "--show-misses only works with --split study: the eval split is looked at as figures only."
+    if not Path(args.model).is_file():
+        return f"No trained model at {Path(args.model)}: run `make train` (or pass --model)."
+    return None
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    args = _arguments().parse_args(argv)
+    problem = cannot_run(args)
+    if problem:
+        print(problem)
+        return 2
+    model = Path(args.model)
+    sets, datasets = evaluation_sets(args.split, args.sample)
 
     print(f"Loading {model} ...", flush=True)
     started = time.perf_counter()
@@ -460,54 +540,19 @@ def main(argv: Iterable[str] | None = None) -> int:
     print(f"Tinsel NLU benchmark: model {model} | split {args.split} | seed {SEED}"
           + (f" | sample {args.sample} per public set" if args.sample else ""))
     results: dict = {"model": model_info(model), "split": args.split, "seed": SEED,
-                     "sample": args.sample, "datasets": str(root) if not missing else None,
-                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "sets": {}}
-    parsed: dict[str, list[Parse]] = {}
-    for name, examples in sets.items():
-        parsed[name] = parser.parse_all(examples)
-        report = intent_report(examples, parsed[name])
-        if name == "clinc150":
-            report["out_of_domain"] = out_of_domain_report(examples, parsed[name])
-        results["sets"][name] = report
-        print_intent_report(f"{name} ({args.split} split)" if name != "heldout" else "heldout (tests/nlu/test_nlu.yml)",
-                             report)
-        if name == "clinc150":
-            print_out_of_domain(report["out_of_domain"])
-
-    print("\n== entities ==")
-    if "bitext" in sets:
-        ids = bitext_order_id_report(sets["bitext"], parsed["bitext"])
-        results["bitext_order_ids"] = ids
-        print(f"  Bitext order ids -> order_number: recall {_fmt(ids['recall'])} precision {_fmt(ids['precision'])} "
-              f"of {ids['messages']}; recall on 5-12 digit ids {_fmt(ids['recall_on_5_to_12_digit_ids'])} "
-              f"(of {ids['messages_with_5_to_12_digit_ids']}; ours have 6, the regex takes 5-12); "
-              f"order_number in {ids['order_number_without_any_5_digit_number']} messages without any 5-digit number")
-    synthetic = synthetic_entity_report(parser)
-    results["synthetic_entities"] = synthetic
-    for kind, s in synthetic.items():
-        print(f"  synthetic {kind:<13} precision {_fmt(s['precision'])} recall {_fmt(s['recall'])} "
-              f"F1 {_fmt(s['f1'])} ({s['expected']} expected)")
-    raw = raw_order_number_precision(parser)
-    results["raw_order_number_precision"] = raw
-    print(f"  order_number entities before the form's validation: precision {_fmt(raw)} "
-          "(DIET also tags prices, phone numbers and dates)")
-
-    timings = parser.timings_ms
-    results["speed"] = {"parses": len(timings), "mean_ms": sum(timings) / len(timings) if timings else 0.0,
-                        "p95_ms": percentile(timings, 0.95), "model_load_s": load_seconds}
-    print(f"\n== speed == {len(timings)} parses: mean {results['speed']['mean_ms']:.1f} ms, "
-          f"p95 {results['speed']['p95_ms']:.1f} ms per message (model load {load_seconds:.0f} s)")
+                     "sample": args.sample, "datasets": str(datasets) if datasets else None,
+                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    results["sets"], parsed = evaluate_intents(parser, sets, args.split)
+    results.update(evaluate_entities(parser, sets, parsed))
+    results["speed"] = speed_report(parser.timings_ms, load_seconds)
+    print_speed(results["speed"])
 
     if args.show_misses:
         for name, examples in sets.items():
             if name != "heldout":
                 print_misses(name, examples, parsed[name], args.show_misses)
     parser.close()
-
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"\nFigures written to {out}. Bitext data: Bitext, CDLA-Sharing 1.0. CLINC150: Larson et al., EMNLP 2019.")
+    write_results(Path(args.json), results)
     return 0
 
 

@@ -22,131 +22,225 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its name and help line, the arguments it takes and what it runs. `run`
+    gets the whole parser too, to report a bad combination of arguments as argparse would."""
+
+    name: str
+    help: str
+    run: Callable[[argparse.Namespace, argparse.ArgumentParser], int | None]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+
+
+# --- store ------------------------------------------------------------------------------------
+
+
+def init_db(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from bot.store.engine import get_store
+
+    get_store().create_schema()
+    print("Tables ready.")
+    return 0
+
+
+def seed_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true", help="drop and rebuild every table")
+    # issue #15: demo data and demo logins only in the demo store.
+    parser.add_argument("--demo", action="store_true",
+                        help="demo orders and console logins even on a DATABASE_URL other than the default")
+
+
+def seed(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    from bot.store.demo_seed import seed_command
+
+    return seed_command(force=args.force, demo=args.demo)
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def generate_secrets(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from bot.install_secrets import ensure_secrets
+    from bot.settings import PROJECT_ROOT
+
+    for name in ensure_secrets(PROJECT_ROOT / ".env"):
+        print(f"Generated {name} in .env (readable by its owner only).")
+    return 0
+
+
+def rasa_env(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from bot.install_secrets import MissingSecret
+    from bot.rasa_link.tracker_env import rasa_env_lines
+
+    try:
+        print("\n".join(rasa_env_lines()))
+    except MissingSecret as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def rasa_credentials(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from bot.rasa_link.channel_credentials import ChannelSettingsError, rasa_credentials_yaml
+
+    try:
+        print(rasa_credentials_yaml(), end="")
+    except ChannelSettingsError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+def server_arguments(default_host: str, port_setting: str, host_help: str | None = None) -> Callable:
+    """--host and --port of a command that serves HTTP (the port defaults to a setting)."""
+
+    def add(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--host", default=default_host, help=host_help)
+        parser.add_argument("--port", type=int, help=f"default: {port_setting}")
+
+    return add
+
+
+def webchat(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    from bot.web.webchat import serve
+
+    return serve(host=args.host, port=args.port)
+
+
+def console(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    from bot.web.console import serve
+
+    return serve(host=args.host, port=args.port)
+
+
+def shopify_webhooks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    from bot.order_sources.webhook_server import serve as serve_shopify_webhooks
+
+    return serve_shopify_webhooks(host=args.host, port=args.port)
+
+
+# --- agents' work -----------------------------------------------------------------------------
+
+
+def handoffs_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", default="list", choices=["list", "show", "resolve", "approve", "deny"])
+    parser.add_argument("ticket", nargs="?", type=int)
+    # issue #15: the terminal acts as an existing console account, with that account's own limit.
+    parser.add_argument("--agent", help="your console account (resolve/approve/deny); its refund limit applies")
+    parser.add_argument("--note", default="", help="resolution note")
+
+
+def handoffs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    from bot.cli.handoffs import handoffs_command
+
+    return handoffs_command(args.action, args.ticket, agent=args.agent, note=args.note)
+
+
+def agents_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["add", "reset-password"])
+    parser.add_argument("username")
+    # issue #15: --role/--limit are needed by `add` only (checked in agents()), not by reset-password.
+    parser.add_argument("--role", choices=["agent", "supervisor"])
+    parser.add_argument("--limit", help="the account's own refund limit per order, e.g. 2000.00")
+
+
+def agents(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    from bot.cli.agents import add_command, reset_password_command
+
+    if args.action == "reset-password":
+        return reset_password_command(args.username)
+    if args.role is None or args.limit is None:
+        parser.error("agents add needs --role and --limit")
+    return add_command(args.username, args.role, args.limit)
+
+
+def reminders_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", default="list", choices=["list", "send-due", "run"])
+    parser.add_argument("--interval", type=float, default=60.0, help="seconds between runs (run)")
+
+
+def reminders(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    from bot.cli.reminders import reminders_command
+
+    return reminders_command(args.action, interval=args.interval)
+
+
+# --- privacy and a store's own data -----------------------------------------------------------
+
+
+def privacy_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["export", "forget"])
+    parser.add_argument("--email", required=True, help="the shopper's email")
+    parser.add_argument("--operator", help="who asked for it (forget; for the audit log)")
+
+
+def privacy(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    """Issue #15 (privacy): a shopper's data requests; erasing needs a name for the audit log."""
+    from bot.cli.privacy import privacy_command
+
+    if args.action == "forget" and not args.operator:
+        parser.error("privacy forget needs --operator NAME")
+    return privacy_command(args.action, args.email, operator=args.operator)
+
+
+def import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", choices=["shopify"])
+    parser.add_argument("--products", type=Path, help="Shopify's products_export.csv")
+    parser.add_argument("--orders", type=Path, help="Shopify's orders_export.csv")
+    parser.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def import_exports(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    """Issue #17: a store's own Shopify exports."""
+    from bot.order_sources.cli import import_shopify_command
+
+    return import_shopify_command(args.products, args.orders, dry_run=args.dry_run, quiet=args.quiet)
+
+
+OTHER_MACHINES = "0.0.0.0 to serve other machines"
+COMMANDS = (
+    Command("init-db", "create missing tables", init_db),
+    Command("seed", "build the demo store (skipped if it exists)", seed, seed_arguments),
+    Command("secrets", "generate missing secrets in .env (mode 600)", generate_secrets),
+    Command("rasa-env", "shell exports for endpoints.yml", rasa_env),
+    Command("rasa-credentials", "credentials.yml plus the channels set in .env", rasa_credentials),
+    Command("webchat", "serve the web chat page", webchat, server_arguments("0.0.0.0", "WEBCHAT_PORT")),
+    Command("handoffs", "open handoff tickets", handoffs, handoffs_arguments),
+    Command("console", "serve the agents' web console", console,
+            server_arguments("127.0.0.1", "CONSOLE_PORT", OTHER_MACHINES)),
+    Command("agents", "console accounts", agents, agents_arguments),
+    Command("reminders", "reminders shoppers asked for", reminders, reminders_arguments),
+    Command("privacy", "export or erase what is kept about a shopper", privacy, privacy_arguments),
+    Command("import", "import a store's exports (shopify)", import_exports, import_arguments),
+    # issue #17: Shopify webhooks (orders, fulfillments, privacy).
+    Command("shopify-webhooks", "receive Shopify's webhooks", shopify_webhooks,
+            server_arguments("127.0.0.1", "SHOPIFY_WEBHOOK_PORT", OTHER_MACHINES)),
+)
+
+
+def argument_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.arguments(subcommands.add_parser(command.name, help=command.help))
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("init-db", help="create missing tables")
-    seed = commands.add_parser("seed", help="build the demo store (skipped if it exists)")
-    seed.add_argument("--force", action="store_true", help="drop and rebuild every table")
-    # issue #15: demo data and demo logins only in the demo store.
-    seed.add_argument("--demo", action="store_true",
-                      help="demo orders and console logins even on a DATABASE_URL other than the default")
-    commands.add_parser("secrets", help="generate missing secrets in .env (mode 600)")
-    commands.add_parser("rasa-env", help="shell exports for endpoints.yml")
-    commands.add_parser("rasa-credentials", help="credentials.yml plus the channels set in .env")
-    webchat = commands.add_parser("webchat", help="serve the web chat page")
-    webchat.add_argument("--host", default="0.0.0.0")
-    webchat.add_argument("--port", type=int, help="default: WEBCHAT_PORT")
-    handoffs = commands.add_parser("handoffs", help="open handoff tickets")
-    handoffs.add_argument("action", nargs="?", default="list", choices=["list", "show", "resolve", "approve", "deny"])
-    handoffs.add_argument("ticket", nargs="?", type=int)
-    # issue #15: the terminal acts as an existing console account, with that account's own limit.
-    handoffs.add_argument("--agent", help="your console account (resolve/approve/deny); its refund limit applies")
-    handoffs.add_argument("--note", default="", help="resolution note")
-    console = commands.add_parser("console", help="serve the agents' web console")
-    console.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
-    console.add_argument("--port", type=int, help="default: CONSOLE_PORT")
-    agents = commands.add_parser("agents", help="console accounts")
-    agents.add_argument("action", choices=["add", "reset-password"])
-    agents.add_argument("username")
-    # issue #15: --role/--limit are needed by `add` only (checked below), not by reset-password.
-    agents.add_argument("--role", choices=["agent", "supervisor"])
-    agents.add_argument("--limit", help="the account's own refund limit per order, e.g. 2000.00")
-    reminders = commands.add_parser("reminders", help="reminders shoppers asked for")
-    reminders.add_argument("action", nargs="?", default="list", choices=["list", "send-due", "run"])
-    reminders.add_argument("--interval", type=float, default=60.0, help="seconds between runs (run)")
-    # issue #15 (privacy): a shopper's data requests.
-    privacy = commands.add_parser("privacy", help="export or erase what is kept about a shopper")
-    privacy.add_argument("action", choices=["export", "forget"])
-    privacy.add_argument("--email", required=True, help="the shopper's email")
-    privacy.add_argument("--operator", help="who asked for it (forget; for the audit log)")
-    # issue #17: a store's own Shopify exports.
-    importer = commands.add_parser("import", help="import a store's exports (shopify)")
-    importer.add_argument("source", choices=["shopify"])
-    importer.add_argument("--products", type=Path, help="Shopify's products_export.csv")
-    importer.add_argument("--orders", type=Path, help="Shopify's orders_export.csv")
-    importer.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
-    importer.add_argument("--quiet", action="store_true", help="no progress bar")
-    # issue #17: Shopify webhooks (orders, fulfillments, privacy).
-    shopify_webhooks = commands.add_parser("shopify-webhooks", help="receive Shopify's webhooks")
-    shopify_webhooks.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
-    shopify_webhooks.add_argument("--port", type=int, help="default: SHOPIFY_WEBHOOK_PORT")
+    parser = argument_parser()
     args = parser.parse_args(argv)
-
-    if args.command == "init-db":
-        from bot.store.engine import get_store
-
-        get_store().create_schema()
-        print("Tables ready.")
-    elif args.command == "seed":
-        from bot.store.demo_seed import seed_command
-
-        return seed_command(force=args.force, demo=args.demo)
-    elif args.command == "secrets":
-        from bot.install_secrets import ensure_secrets
-        from bot.settings import PROJECT_ROOT
-
-        for name in ensure_secrets(PROJECT_ROOT / ".env"):
-            print(f"Generated {name} in .env (readable by its owner only).")
-    elif args.command == "rasa-env":
-        from bot.install_secrets import MissingSecret
-        from bot.rasa_link.tracker_env import rasa_env_lines
-
-        try:
-            print("\n".join(rasa_env_lines()))
-        except MissingSecret as exc:
-            print(f"ERROR: {exc}", file=sys.stderr)
-            return 2
-    elif args.command == "rasa-credentials":
-        from bot.rasa_link.channel_credentials import ChannelSettingsError, rasa_credentials_yaml
-
-        try:
-            print(rasa_credentials_yaml(), end="")
-        except ChannelSettingsError as exc:
-            print(f"ERROR: {exc}", file=sys.stderr)
-            return 2
-    elif args.command == "webchat":
-        from bot.web.webchat import serve
-
-        return serve(host=args.host, port=args.port)
-    elif args.command == "handoffs":
-        from bot.cli.handoffs import handoffs_command
-
-        return handoffs_command(args.action, args.ticket, agent=args.agent, note=args.note)
-    elif args.command == "console":
-        from bot.web.console import serve
-
-        return serve(host=args.host, port=args.port)
-    elif args.command == "agents":
-        from bot.cli.agents import add_command, reset_password_command
-
-        if args.action == "reset-password":
-            return reset_password_command(args.username)
-        if args.role is None or args.limit is None:
-            parser.error("agents add needs --role and --limit")
-        return add_command(args.username, args.role, args.limit)
-    elif args.command == "reminders":
-        from bot.cli.reminders import reminders_command
-
-        return reminders_command(args.action, interval=args.interval)
-    elif args.command == "privacy":  # issue #15 (privacy)
-        from bot.cli.privacy import privacy_command
-
-        if args.action == "forget" and not args.operator:
-            parser.error("privacy forget needs --operator NAME")
-        return privacy_command(args.action, args.email, operator=args.operator)
-    elif args.command == "import":  # issue #17
-        from bot.order_sources.cli import import_shopify_command
-
-        return import_shopify_command(args.products, args.orders, dry_run=args.dry_run, quiet=args.quiet)
-    elif args.command == "shopify-webhooks":  # issue #17
-        from bot.order_sources.webhook_server import serve as serve_shopify_webhooks
-
-        return serve_shopify_webhooks(host=args.host, port=args.port)
-    return 0
+    command = next(c for c in COMMANDS if c.name == args.command)
+    return command.run(args, parser)
 
 
 if __name__ == "__main__":

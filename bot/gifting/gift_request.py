@@ -370,56 +370,18 @@ def parse_gift_request(
     """
     clean = _normalise(text)
     hint_list = [_hint(h) for h in hints or ()]
-    request = GiftRequest()
-
-    relationship = next(
-        # "my friend's son" is for the son
-        (m for m in _RELATIONSHIP_RE.finditer(clean) if not clean.startswith("'s", m.end())),
-        None,
+    relationship, pronoun, adult = _relationship(clean)
+    age, age_is_estimate, age_spans = _age_answer(clean, hint_list, expecting)
+    without_ages = _blank(clean, age_spans)  # "a 10 year old" is no budget of 10
+    budget = _budget_answer(without_ages, hint_list, expecting)
+    no_idea = bool(_NO_IDEA_RE.search(clean))
+    interests, dislikes, interests_unknown = _interests_answer(clean, vocabulary, expecting, no_idea)
+    return GiftRequest(
+        relationship=relationship, pronoun=pronoun, adult=adult or (age is None and bool(_ADULT_RE.search(clean))),
+        age=age, age_is_estimate=age_is_estimate,
+        interests=interests, interests_unknown=interests_unknown, dislikes=dislikes,
+        budget=budget, budget_unknown=budget is None and _budget_unknown(without_ages, expecting, no_idea),
     )
-    if relationship:
-        name, pronoun, adult = _RELATIONSHIPS[relationship.group(1)]
-        request.relationship, request.pronoun, request.adult = name, pronoun, adult
-    if request.pronoun == "they":
-        request.pronoun = _pronoun(clean)
-
-    age, estimate, age_spans = _age(clean)
-    if age is None:
-        age = _age_from_hints(hint_list, expecting)
-    if age is None and expecting == "age":
-        bare = re.fullmatch(r"\D*?(\d{1,3})\D*", clean)
-        age = int(bare.group(1)) if bare else None
-    if age is not None and 0 <= age <= 120:
-        request.age, request.age_is_estimate = age, estimate
-
-    without_ages = _blank(clean, age_spans)
-    budget = _budget(without_ages)
-    if budget is None:
-        budget = _budget_from_hints(hint_list, expecting)
-    if budget is None and expecting == "budget":
-        bare = re.fullmatch(rf"\D*?{_N}\D*", without_ages)
-        budget = _decimal(bare.group(1), bare.group(2)) if bare else None
-    request.budget = budget
-
-    no_idea = _NO_IDEA_RE.search(clean)
-    if request.budget is None:
-        request.budget_unknown = bool(_NO_BUDGET_RE.search(without_ages)) or (
-            expecting == "budget" and bool(no_idea or _ANY_AMOUNT_RE.search(without_ages))
-        )
-
-    if request.age is None and not request.adult and _ADULT_RE.search(clean):
-        request.adult = True
-
-    likes, dislikes = _interests(clean, vocabulary)
-    if not likes and not no_idea and expecting == "interests":
-        likes = _free_interests(clean, dislikes)
-    request.interests, request.dislikes = likes, dislikes
-    if not likes and no_idea:
-        about_other = _NOT_ABOUT_INTERESTS_RE.search(clean)
-        request.interests_unknown = expecting == "interests" or (
-            expecting is None and not about_other and bool(_ABOUT_INTERESTS_RE.search(clean))
-        )
-    return request
 
 
 def wants_to_stop(text: str) -> bool:
@@ -438,6 +400,71 @@ def asks_for_more_ideas(text: str) -> bool:
 def _normalise(text: str) -> str:
     clean = (text or "")[:MAX_INPUT_CHARS].lower().replace("’", "'")
     return _NUMBER_WORDS_RE.sub(lambda m: str(_words_to_number(m.group(0))), clean)
+
+
+def _relationship(text: str) -> tuple[str | None, str, bool]:
+    """(relationship, pronoun, adult?) of the person the gift is for; the pronoun comes from
+    the text when the relationship does not give one ("friend", or none named)."""
+    match = next(
+        # "my friend's son" is for the son
+        (m for m in _RELATIONSHIP_RE.finditer(text) if not text.startswith("'s", m.end())),
+        None,
+    )
+    name, pronoun, adult = _RELATIONSHIPS[match.group(1)] if match else (None, "they", False)
+    if pronoun == "they":
+        pronoun = _pronoun(text)
+    return name, pronoun, adult
+
+
+def _age_answer(
+    text: str, hints: list[tuple[str, str]], expecting: str | None
+) -> tuple[int | None, bool, list[tuple[int, int]]]:
+    """(age, is_estimate, spans of age phrases): from the rules, else the hints, else a bare
+    number answering "how old are they?"; an age past 120 is no age."""
+    age, estimate, spans = _age(text)
+    if age is None:
+        age = _age_from_hints(hints, expecting)
+    if age is None and expecting == "age":
+        bare = re.fullmatch(r"\D*?(\d{1,3})\D*", text)
+        age = int(bare.group(1)) if bare else None
+    if age is None or not 0 <= age <= 120:
+        return None, False, spans
+    return age, estimate, spans
+
+
+def _budget_answer(text: str, hints: list[tuple[str, str]], expecting: str | None) -> Decimal | None:
+    """The budget from the rules, else the hints, else a bare amount answering "how much?"."""
+    budget = _budget(text)
+    if budget is None:
+        budget = _budget_from_hints(hints, expecting)
+    if budget is None and expecting == "budget":
+        bare = re.fullmatch(rf"\D*?{_N}\D*", text)
+        budget = _decimal(bare.group(1), bare.group(2)) if bare else None
+    return budget
+
+
+def _budget_unknown(text: str, expecting: str | None, no_idea: bool) -> bool:
+    """"No limit", or "no idea" / "anything" as the answer to "how much?": don't ask again."""
+    return bool(_NO_BUDGET_RE.search(text)) or (
+        expecting == "budget" and bool(no_idea or _ANY_AMOUNT_RE.search(text))
+    )
+
+
+def _interests_answer(
+    text: str, vocabulary: Iterable[str], expecting: str | None, no_idea: bool
+) -> tuple[list[str], list[str], bool]:
+    """(liked, disliked, unknown): catalog interests, or any hobby when the message answers
+    "what are they into?"; unknown when "no idea" is about the interests, not the gift."""
+    likes, dislikes = _interests(text, vocabulary)
+    if not likes and not no_idea and expecting == "interests":
+        likes = _free_interests(text, dislikes)
+    unknown = False
+    if not likes and no_idea:
+        about_other = _NOT_ABOUT_INTERESTS_RE.search(text)
+        unknown = expecting == "interests" or (
+            expecting is None and not about_other and bool(_ABOUT_INTERESTS_RE.search(text))
+        )
+    return likes, dislikes, unknown
 
 
 def _pronoun(text: str) -> str:

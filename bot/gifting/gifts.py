@@ -64,22 +64,11 @@ def recommend(
     (ties: price closest to the budget, then id); one per style, never one already shown."""
     excluded_ids = tuple(exclude_ids)
     age = request.effective_age
-    interests = [i.lower() for i in request.interests]
+    fit = _Fit(request.budget, [i.lower() for i in request.interests])
     catalog = _suitable_products(session, age, set(request.dislikes))
     shown_styles = _styles_of(session, excluded_ids)
-
-    def rank(product: Product) -> tuple:
-        closeness = abs(request.budget - product.price) if request.budget is not None else 0
-        return (-_overlap(product, interests), closeness, product.id)
-
-    def in_budget(product: Product) -> bool:
-        return request.budget is None or product.price <= request.budget
-
-    def matches(product: Product) -> bool:
-        return not interests or _overlap(product, interests) > 0
-
-    ranked = sorted(catalog, key=rank)
-    fitting = [p for p in ranked if in_budget(p) and matches(p)]
+    ranked = sorted(catalog, key=fit.rank)
+    fitting = [p for p in ranked if fit.in_budget(p) and fit.matches(p)]
     fresh = _one_per_style([p for p in fitting if p.style not in shown_styles])
     if fresh:
         ideas = [_idea(p, request, settings) for p in fresh[:limit]]
@@ -88,31 +77,53 @@ def recommend(
     if not catalog:
         return _result([], *_empty_catalog(session, request, age), excluded_ids)
 
-    ceiling = (
-        request.budget * (1 + settings.gift_over_budget_tolerance)
-        if request.budget is not None
-        else None
-    )
     unseen = [p for p in ranked if p.style not in shown_styles]
-    over_budget = sorted(
-        (p for p in unseen if matches(p) and not in_budget(p) and p.price <= ceiling),
-        key=lambda p: (p.price, -_overlap(p, interests), p.id),
-    )
-    other_interest = [p for p in unseen if in_budget(p) and not matches(p)]
+    reason, closest = _closest(fit, catalog, fitting, unseen, settings.gift_over_budget_tolerance)
+    ideas = [_idea(p, request, settings) for p in _one_per_style(closest)[:limit]]
+    return _result(ideas, reason, _message(reason, request, bool(ideas)), excluded_ids, has_more=False)
 
+
+@dataclass(frozen=True)
+class _Fit:
+    """How a product fits the request's budget and interests."""
+
+    budget: Decimal | None
+    interests: list[str]
+
+    def overlap(self, product: Product) -> int:
+        return _overlap(product, self.interests)
+
+    def rank(self, product: Product) -> tuple:
+        """Best interest match first; ties: price closest to the budget, then id."""
+        closeness = abs(self.budget - product.price) if self.budget is not None else 0
+        return (-self.overlap(product), closeness, product.id)
+
+    def in_budget(self, product: Product) -> bool:
+        return self.budget is None or product.price <= self.budget
+
+    def matches(self, product: Product) -> bool:
+        return not self.interests or self.overlap(product) > 0
+
+
+def _closest(
+    fit: _Fit, catalog: list[Product], fitting: list[Product], unseen: list[Product], tolerance: Decimal
+) -> tuple[str, list[Product]]:
+    """(reason, near misses) when no fresh idea fits everything: a little over budget (within
+    the tolerance) or within budget for another interest, depending on what failed."""
+    ceiling = fit.budget * (1 + tolerance) if fit.budget is not None else None
+    over_budget = sorted(
+        (p for p in unseen if fit.matches(p) and not fit.in_budget(p) and p.price <= ceiling),
+        key=lambda p: (p.price, -fit.overlap(p), p.id),
+    )
+    other_interest = [p for p in unseen if fit.in_budget(p) and not fit.matches(p)]
     if fitting:
-        reason = "no_more_ideas"
-        closest = over_budget + other_interest
-    elif interests and not any(matches(p) for p in catalog):
-        reason = "no_interest_match"
+        return "no_more_ideas", over_budget + other_interest
+    if fit.interests and not any(fit.matches(p) for p in catalog):
         closest = other_interest
         if not closest and ceiling is not None:
             closest = sorted((p for p in unseen if p.price <= ceiling), key=lambda p: (p.price, p.id))
-    else:
-        reason = "nothing_in_budget"
-        closest = over_budget
-    ideas = [_idea(p, request, settings) for p in _one_per_style(closest)[:limit]]
-    return _result(ideas, reason, _message(reason, request, bool(ideas)), excluded_ids, has_more=False)
+        return "no_interest_match", closest
+    return "nothing_in_budget", over_budget
 
 
 # --- helpers -----------------------------------------------------------------------------------

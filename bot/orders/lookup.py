@@ -142,13 +142,7 @@ def verify(
         throttled = verification_throttle.is_throttled(
             s, order_number=number, email=address, client=client, settings=settings, now=now
         )
-        order = None
-        if number and address and not throttled:
-            order = s.execute(
-                select(Order)
-                .join(Customer)
-                .where(Order.number == number, func.lower(Customer.email) == address)
-            ).scalar_one_or_none()
+        order = None if throttled else _order_with_email(s, number, address)
         s.add(
             VerificationAttempt(
                 conversation_id=conversation_id,
@@ -162,21 +156,41 @@ def verify(
                 s, conversation_id=conversation_id, order_number=number, email=address, client=client,
                 throttled=throttled, settings=settings, now=now,
             )
-            failures += 1
-            if throttled:
-                return Verification("throttled", max(limit - failures, 0))
-            outcome = "locked" if failures >= limit else "mismatch"
-            return Verification(outcome, limit - failures)
-        already = s.execute(
-            select(VerifiedOrder).where(
-                VerifiedOrder.conversation_id == conversation_id, VerifiedOrder.order_id == order.id
-            )
-        ).scalar_one_or_none()
-        if already is None:
-            s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=now, last_used_at=now))
-        else:
-            already.verified_at = already.last_used_at = now
+            return _refusal(failures + 1, limit, throttled)
+        _remember_proof(s, conversation_id, order, now)
         return Verification("verified", limit - failures, order.number)
+
+
+def _order_with_email(session: Session, number: str | None, address: str | None) -> Order | None:
+    """The order with this number whose customer has this email (any case), if both were given."""
+    if not (number and address):
+        return None
+    return session.execute(
+        select(Order)
+        .join(Customer)
+        .where(Order.number == number, func.lower(Customer.email) == address)
+    ).scalar_one_or_none()
+
+
+def _refusal(failures: int, limit: int, throttled: bool) -> Verification:
+    """A failed check's answer, the same whether or not the order exists."""
+    if throttled:
+        return Verification("throttled", max(limit - failures, 0))
+    outcome = "locked" if failures >= limit else "mismatch"
+    return Verification(outcome, limit - failures)
+
+
+def _remember_proof(session: Session, conversation_id: str, order: Order, now: dt.datetime) -> None:
+    """Records (or renews) that this conversation proved it owns the order."""
+    already = session.execute(
+        select(VerifiedOrder).where(
+            VerifiedOrder.conversation_id == conversation_id, VerifiedOrder.order_id == order.id
+        )
+    ).scalar_one_or_none()
+    if already is None:
+        session.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=now, last_used_at=now))
+    else:
+        already.verified_at = already.last_used_at = now
 
 
 def verified_order(

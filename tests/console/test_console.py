@@ -126,6 +126,53 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(store, settings, acco
     assert refund_of(store, ticket_id).status == "pending_review"
 
 
+def test_every_response_carries_the_security_headers(store, settings, accounts, client, conversation_id):
+    ticket_id = refund_ticket(store, settings, conversation_id, settings.bot_refund_limit + 1)
+    responses = [client.get("/login"), client.get("/"), client.post(f"/tickets/{ticket_id}/claim")]
+    client.log_in("dana")
+    responses += [client.get("/"), client.get(f"/tickets/{ticket_id}"), client.get("/tickets/999999")]
+    for page in responses:
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert page.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert [p.status for p in responses] == [200, 303, 403, 200, 200, 404]
+
+
+def test_an_unknown_action_is_refused_and_changes_nothing(store, settings, accounts, client, conversation_id):
+    ticket_id = refund_ticket(store, settings, conversation_id, settings.bot_refund_limit + 1)
+    client.log_in("dana")
+
+    page = client.act(ticket_id, "refund-everything")
+
+    assert page.status == 404 and "Unknown action 'refund-everything'" in page.text()
+    assert refund_of(store, ticket_id).status == "pending_review"
+
+
+def test_an_account_that_may_no_longer_approve_is_refused(
+    store, settings, accounts, client, conversation_id, monkeypatch
+):
+    ticket_id = refund_ticket(store, settings, conversation_id, Decimal("120.00"))
+    client.log_in("dana")
+    token = client.get(f"/tickets/{ticket_id}").csrf()
+    monkeypatch.setattr(agents, "refund_limit_of", lambda store, account_id: None)  # deactivated meanwhile
+
+    page = client.post(f"/tickets/{ticket_id}/approve", {"csrf": token})
+
+    assert page.status == 403 and "can no longer approve refunds" in page.text()
+    assert refund_of(store, ticket_id).status == "pending_review"
+
+
+def test_what_a_shopper_wrote_is_shown_escaped(store, settings, accounts, client, conversation_id):
+    ticket, _ = handoff.open_ticket(store, conversation_id, "socketio", "asked_for_human", [],
+                                    "<script>alert(1)</script>", settings=settings)
+    client.log_in("dana")
+
+    page = client.get(f"/tickets/{ticket.id}")
+
+    assert "<script>" not in page.body and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.body
+
+
 # ------------------------------------------------------------------ what an agent sees
 
 

@@ -1,0 +1,65 @@
+"""What the buttons on a ticket page do (POST /tickets/<id>/<action>), one entry in ACTIONS an
+action: claim, reply, the refund decisions approve and deny, forward, resolve, send-again. Each
+returns the desk's Outcome, shown on the ticket page, or a refusal page."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Awaitable, Callable
+
+from sanic import response
+from sanic.request import RequestParameters
+
+from bot.support import accounts as agents, desk as agent_desk
+from bot.web.console.context import ConsoleContext
+
+TicketAction = Callable[
+    [ConsoleContext, agents.Agent, int, RequestParameters],
+    Awaitable["agent_desk.Outcome | response.HTTPResponse"],
+]
+
+
+async def claim(
+    console: ConsoleContext, agent: agents.Agent, ticket_id: int, form: RequestParameters
+) -> agent_desk.Outcome:
+    return await console.blocking(agent_desk.claim, console.store, ticket_id, agent.username, console.settings)
+
+
+async def approve(
+    console: ConsoleContext, agent: agents.Agent, ticket_id: int, form: RequestParameters
+) -> agent_desk.Outcome | response.HTTPResponse:
+    """Within the account's own limit, read from the database at every decision: an account
+    that may no longer approve refunds is refused outright."""
+    limit: Decimal | None = await console.blocking(agents.refund_limit_of, console.store, agent.account_id)
+    if limit is None:
+        return console.pages.refused(403, "Your account can no longer approve refunds.", agent=agent)
+    return await console.blocking(agent_desk.approve, console.store, ticket_id, agent.username, limit, console.settings)
+
+
+async def send_again(
+    console: ConsoleContext, agent: agents.Agent, ticket_id: int, form: RequestParameters
+) -> agent_desk.Outcome:
+    """Tells the shopper a decision again, after Rasa was down when it was made."""
+    return await console.blocking(agent_desk.send_again, console.store, ticket_id, console.settings)
+
+
+def written(desk_action: Callable[..., agent_desk.Outcome], field: str) -> TicketAction:
+    """An action that passes on what the agent typed in the form's `field` (a reply or a note)."""
+
+    async def act(
+        console: ConsoleContext, agent: agents.Agent, ticket_id: int, form: RequestParameters
+    ) -> agent_desk.Outcome:
+        text = form.get(field) or ""
+        return await console.blocking(desk_action, console.store, ticket_id, agent.username, text, console.settings)
+
+    return act
+
+
+ACTIONS: dict[str, TicketAction] = {
+    "claim": claim,
+    "reply": written(agent_desk.reply, "text"),
+    "approve": approve,
+    "deny": written(agent_desk.deny, "note"),
+    "forward": written(agent_desk.forward, "note"),
+    "resolve": written(agent_desk.resolve, "note"),
+    "send-again": send_again,
+}

@@ -1,0 +1,49 @@
+"""The queue of open tickets (/), one ticket (/tickets/<id>) and the actions posted from its
+page (/tickets/<id>/<action>, listed in ticket_actions.py)."""
+from __future__ import annotations
+
+from sanic import Sanic, response
+from sanic.request import Request
+
+from bot.support import accounts as agents, desk as agent_desk
+from bot.web.console.context import ConsoleContext
+from bot.web.console.guards import actor, viewer
+from bot.web.console.ticket_actions import ACTIONS
+
+# The HTTP status of a ticket page shown after an action that failed, by the Outcome's kind.
+STATUS_FOR_FAILURE = {"not_found": 404, "empty": 400, "too_long": 400, "no_note": 400, "no_refund": 409}
+
+
+async def ticket_page(
+    console: ConsoleContext, agent: agents.Agent, ticket_id: int, outcome: agent_desk.Outcome | None = None
+) -> response.HTTPResponse:
+    """The ticket with the agent's own refund limit, and what the last action did, if any."""
+    detail = await console.blocking(agent_desk.ticket_detail, console.store, ticket_id, console.settings)
+    if detail is None:
+        return console.pages.refused(404, f"No ticket #{ticket_id}.", agent=agent)
+    limit = await console.blocking(agents.refund_limit_of, console.store, agent.account_id)
+    status = 200 if outcome is None or outcome.ok else STATUS_FOR_FAILURE.get(outcome.kind, 409)
+    return console.pages.render("ticket.html", status, agent=agent, t=detail, limit=limit, banner=outcome)
+
+
+def register_ticket_routes(app: Sanic, console: ConsoleContext) -> None:
+    @app.get("/")
+    @viewer(console)
+    async def queue(request: Request, agent: agents.Agent):
+        rows = await console.blocking(agent_desk.queue, console.store, console.settings)
+        return console.pages.render("queue.html", agent=agent, rows=rows)
+
+    @app.get("/tickets/<ticket_id:int>")
+    @viewer(console)
+    async def ticket(request: Request, agent: agents.Agent, ticket_id: int):
+        return await ticket_page(console, agent, ticket_id)
+
+    @app.post("/tickets/<ticket_id:int>/<action:str>")
+    @actor(console)
+    async def act(request: Request, agent: agents.Agent, ticket_id: int, action: str):
+        if action not in ACTIONS:
+            return console.pages.refused(404, f"Unknown action {action!r}.", agent=agent)
+        result = await ACTIONS[action](console, agent, ticket_id, request.form)
+        if isinstance(result, response.HTTPResponse):
+            return result
+        return await ticket_page(console, agent, ticket_id, result)
