@@ -8,7 +8,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/tinsel.tar.gz
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
-TRAINING_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
+TRAINING_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py dialogue_policies/*.py)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 # endpoints.yml reads the action server URL and tracker store from these; see bot/rasa_link/tracker_env.py.
