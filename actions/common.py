@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from rasa_sdk import Tracker
 
+from bot.conversation import Conversation
 from bot.settings import Settings, get_settings
 from bot.store.engine import Store, get_store
 
@@ -42,3 +43,8 @@ def transcript(tracker: Tracker, limit: int = 40) -> list[dict[str, str]]:
         elif event.get("event") == "bot" and event.get("text"):
             lines.append({"who": "bot", "text": event["text"]})
     return lines[-limit:]
+
+
+def conversation_of(tracker: Tracker) -> Conversation:
+    """Who is talking, where, and what was said: built once per action and passed to bot/."""
+    return Conversation(conversation_id(tracker), channel(tracker), transcript(tracker))

@@ -11,8 +11,10 @@ from decimal import Decimal
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import IntegrityError
 
-from actions.common import channel, conversation_id, settings, store, transcript
+from actions.common import conversation_id, conversation_of, settings, store
+from bot.conversation import Conversation
 from bot.orders import lookup as orders
 from bot.support import handoff
 from bot.support.frustration import is_frustrated
@@ -34,33 +36,47 @@ def hand_over(
     order_id: int | None = None,
 ) -> list[dict]:
     """Opens (or joins) the conversation's ticket, tells the shopper the wait, pauses the bot."""
-    cid = conversation_id(tracker)
-    config = settings()
-    with store().session() as s:
-        order = orders.latest_verified_order(s, cid)
-        order_id = order_id or (order.id if order else None)
-        customer_id = order.customer_id if order else None
     last_text = (tracker.latest_message or {}).get("text") or ""
     summary = f"{reason.replace('_', ' ')}: \"{last_text[:200]}\""
-    ticket, created = handoff.open_ticket(
-        store(), cid, channel(tracker), reason, transcript(tracker), summary,
-        customer_id=customer_id, order_id=order_id, refund_id=refund_id, amount=amount, settings=config,
+    ticket_id, created, position, wait = _open_ticket(
+        conversation_of(tracker), reason, summary, amount=amount, refund_id=refund_id, order_id=order_id
     )
-    with store().session() as s:
-        ticket = s.merge(ticket)
-        position = handoff.queue_position(s, ticket)
-        wait = handoff.estimated_wait_minutes(s, ticket, config)
     if created:
         ahead = position - 1
         dispatcher.utter_message(
             response="utter_handoff_opened",
-            ticket_id=ticket.id,
+            ticket_id=ticket_id,
             wait_minutes=max(wait, 1),
             position_text="you're next." if ahead <= 0 else f"{ahead} shopper(s) ahead of you.",
         )
     else:
-        dispatcher.utter_message(response="utter_handoff_already_open", ticket_id=ticket.id)
+        dispatcher.utter_message(response="utter_handoff_already_open", ticket_id=ticket_id)
     return [ConversationPaused()]
+
+
+def _open_ticket(
+    conversation: Conversation, reason: str, summary: str, *, amount: Decimal | None, refund_id: int | None,
+    order_id: int | None,
+) -> tuple[int, bool, int, int]:
+    """One unit of work: the ticket (about the conversation's latest verified order) and its
+    place in the queue; (ticket id, created, position, wait minutes)."""
+    config = settings()
+    for attempt in range(2):
+        try:
+            with store().session() as s:
+                order = orders.latest_verified_order(s, conversation.id)
+                ticket, created = handoff.open_ticket(
+                    s, conversation, reason, summary, settings=config, amount=amount, refund_id=refund_id,
+                    order_id=order_id or (order.id if order else None),
+                    customer_id=order.customer_id if order else None,
+                )
+                return (ticket.id, created, handoff.queue_position(s, ticket),
+                        handoff.estimated_wait_minutes(s, ticket, config))
+        except IntegrityError:
+            # A racing insert can surface at commit instead of at the flush; the retry sees it.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 class ActionHandoff(Action):
@@ -130,7 +146,7 @@ class ActionSessionStart(Action):
             events += [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
         events.append(ActionExecuted("action_listen"))
         orders.forget_verifications(store(), conversation_id(tracker))
-        with store().session() as s:
+        with store().reading() as s:
             if handoff.open_ticket_for(s, conversation_id(tracker)) is not None:
                 events.append(ConversationPaused())
         return events

@@ -1,6 +1,6 @@
 """Refund requests and refund status: what the shopper is told about money going back.
 
-The amounts always come from bot/ (bot.money.refunds, through bot.returns.commands); nothing here reads an
+The amounts always come from bot/ (bot.money.refunds, through bot/returns/); nothing here reads an
 amount from a slot or an entity, and there is no amount slot to read.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Returns, exchanges and problem reports: the forms that ask, and the actions that let bot/
 decide.
 
-The forms only collect words (which item, why, which size); bot.returns.commands matches them against
+The forms only collect words (which item, why, which size); bot/returns/ matches them against
 the verified order, decides eligibility and the remedy, and bot.money.refunds computes every amount
 from the database and climbs the refund ladder. A refund over the bot's limit comes back with
 its handoff ticket already open, and the conversation pauses until an agent resolves it.
@@ -16,12 +16,15 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import channel, conversation_id, money, settings, store, transcript
+from actions.common import conversation_id, conversation_of, money, settings, store
 from actions.engagement import personal_touch_after_return
 from actions.orders import utter_not_verified
 from actions.refunds import a_date, domain_text, tell_refund, tell_review
 from bot.orders import lookup as orders
-from bot.returns import commands as returns
+from bot.returns import exchange_request, problem_report, return_request
+from bot.returns.eligibility import ItemEligibility, item_eligibility
+from bot.returns.matching import select_items
+from bot.returns.variants import Variant, VariantMatch, variant_choice
 
 # Cleared once a return, exchange or problem has been answered, so the next one starts afresh.
 FORM_SLOTS = ("return_item", "return_reason", "gift_receipt", "exchange_variant", "problem", "problem_remedy")
@@ -47,8 +50,8 @@ def _number(tracker: Tracker) -> str | None:
 class OrderItems:
     number: str
     is_gift: bool
-    items: tuple[returns.ItemEligibility, ...]
-    chosen: tuple[returns.ItemEligibility, ...] | None  # None: the words don't pick items yet
+    items: tuple[ItemEligibility, ...]
+    chosen: tuple[ItemEligibility, ...] | None  # None: the words don't pick items yet
 
 
 def order_items(tracker: Tracker, item_text: Any, *, for_problem: bool = False) -> OrderItems | None:
@@ -58,8 +61,8 @@ def order_items(tracker: Tracker, item_text: Any, *, for_problem: bool = False) 
         order = orders.verified_order(s, conversation_id(tracker), _number(tracker))
         if order is None:
             return None
-        everything = returns.item_eligibility(s, order, settings(), final_sale_counts=not for_problem)
-        selection = returns.select_items(order, item_text)
+        everything = item_eligibility(s, order, settings(), final_sale_counts=not for_problem)
+        selection = select_items(order, item_text)
         chosen = None
         if selection.complete:
             ids = {i.id for i in selection.items}
@@ -67,12 +70,12 @@ def order_items(tracker: Tracker, item_text: Any, *, for_problem: bool = False) 
         return OrderItems(order.number, bool(order.is_gift), tuple(everything), chosen)
 
 
-def item_names(items: Sequence[returns.ItemEligibility]) -> str:
+def item_names(items: Sequence[ItemEligibility]) -> str:
     names = [f"{e.quantity} x {e.name}" if e.quantity > 1 else e.name for e in items]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _note(domain: dict, item: returns.ItemEligibility) -> str:
+def _note(domain: dict, item: ItemEligibility) -> str:
     if item.reason == "window_closed":
         return domain_text(domain, "utter_item_note_window_closed", date=a_date(item.date))
     if item.reason in ("final_sale", "already_returned", "not_delivered"):
@@ -80,7 +83,7 @@ def _note(domain: dict, item: returns.ItemEligibility) -> str:
     return ""
 
 
-def item_list(domain: dict, items: Sequence[returns.ItemEligibility]) -> str:
+def item_list(domain: dict, items: Sequence[ItemEligibility]) -> str:
     return "\n".join(
         domain_text(
             domain,
@@ -95,7 +98,7 @@ def item_list(domain: dict, items: Sequence[returns.ItemEligibility]) -> str:
     )
 
 
-def tell_ineligible(dispatcher: CollectingDispatcher, items: Sequence[returns.ItemEligibility]) -> None:
+def tell_ineligible(dispatcher: CollectingDispatcher, items: Sequence[ItemEligibility]) -> None:
     """One line per refused item: why, and the date that matters."""
     for e in items:
         if e.reason == "not_delivered":
@@ -189,8 +192,8 @@ class ValidateReturnForm(_ItemQuestion, FormValidationAction):
         return slots
 
     def validate_return_reason(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        reason = _canonical(_entity(tracker, "return_reason"), returns.RETURN_REASONS) or _canonical(
-            value, returns.RETURN_REASONS
+        reason = _canonical(_entity(tracker, "return_reason"), return_request.RETURN_REASONS) or _canonical(
+            value, return_request.RETURN_REASONS
         )
         if reason is None:
             dispatcher.utter_message(response="utter_return_reason_unclear")
@@ -214,11 +217,11 @@ class ActionSubmitReturn(Action):
             dispatcher.utter_message(response="utter_return_ineligible")
             tell_ineligible(dispatcher, facts.chosen or ())
             return cleared()
-        outcome = returns.start_return(
-            store(), conversation_id(tracker), _number(tracker), item_text, reason,
-            has_gift_receipt=bool(tracker.get_slot("gift_receipt")),
-            channel=channel(tracker), transcript=transcript(tracker), settings=settings(),
-        )
+        with store().session() as s:
+            outcome = return_request.start_return(
+                s, conversation_of(tracker), _number(tracker), item_text, reason,
+                has_gift_receipt=bool(tracker.get_slot("gift_receipt")), settings=settings(),
+            )
         events = tell_return(dispatcher, domain, outcome)
         waiting_for_review = outcome.refund is not None and outcome.refund.status == "pending_review"
         if outcome.status == "created" and not waiting_for_review:
@@ -226,7 +229,7 @@ class ActionSubmitReturn(Action):
         return events + cleared()
 
 
-def tell_return(dispatcher: CollectingDispatcher, domain: dict, outcome: returns.ReturnOutcome) -> list[dict]:
+def tell_return(dispatcher: CollectingDispatcher, domain: dict, outcome: return_request.ReturnOutcome) -> list[dict]:
     if outcome.status == "not_verified":
         return utter_not_verified(dispatcher)
     if outcome.status == "ineligible":
@@ -254,28 +257,29 @@ def tell_return(dispatcher: CollectingDispatcher, domain: dict, outcome: returns
 # ------------------------------------------------------------------ exchanges
 
 
-def variant_text(variant: returns.Variant) -> str:
+def variant_text(variant: Variant) -> str:
     return ", ".join(x for x in (variant.size, variant.color) if x and x.lower() != "one size")
 
 
 @dataclass(frozen=True)
 class ExchangeChoice:
-    outcome: returns.ExchangeOutcome  # start_exchange without a size or colour: choose_variant or why not
-    current: returns.Variant | None = None  # what the shopper has
-    match: returns.VariantMatch | None = None  # what the shopper's words ask for instead
+    outcome: exchange_request.ExchangeOutcome  # start_exchange without a size or colour: choose_variant or why not
+    current: Variant | None = None  # what the shopper has
+    match: VariantMatch | None = None  # what the shopper's words ask for instead
 
 
 def exchange_choice(tracker: Tracker, wanted: Any = None) -> ExchangeChoice:
     """Where an exchange of the chosen item stands and what `wanted` picks, without creating anything."""
     item_text = tracker.get_slot("return_item")
-    reason = _canonical(tracker.get_slot("return_reason"), returns.RETURN_REASONS)
-    outcome = returns.start_exchange(
-        store(), conversation_id(tracker), _number(tracker), item_text,
-        **({"reason": reason} if reason else {}), settings=settings(),
-    )
-    if outcome.status != "choose_variant":
-        return ExchangeChoice(outcome)
-    found = returns.variant_choice(store(), conversation_id(tracker), _number(tracker), item_text, wanted)
+    reason = _canonical(tracker.get_slot("return_reason"), return_request.RETURN_REASONS)
+    with store().session() as s:
+        outcome = exchange_request.start_exchange(
+            s, conversation_of(tracker), _number(tracker), item_text,
+            **({"reason": reason} if reason else {}), settings=settings(),
+        )
+        if outcome.status != "choose_variant":
+            return ExchangeChoice(outcome)
+        found = variant_choice(s, conversation_id(tracker), _number(tracker), item_text, wanted)
     return ExchangeChoice(outcome, found.current, found.match) if found else ExchangeChoice(outcome)
 
 
@@ -363,16 +367,17 @@ class ActionSubmitExchange(Action):
             # The exact variant the matcher picked, so the exchange sends what the form accepted.
             size, color = (match.variant.size, match.variant.color) if match.variant else (match.size, match.color)
             wanted = match.wanted
-            reason = _canonical(tracker.get_slot("return_reason"), returns.RETURN_REASONS)
-            outcome = returns.start_exchange(
-                store(), conversation_id(tracker), _number(tracker), tracker.get_slot("return_item"),
-                **({"reason": reason} if reason else {}), size=size, color=color, settings=settings(),
-            )
+            reason = _canonical(tracker.get_slot("return_reason"), return_request.RETURN_REASONS)
+            with store().session() as s:
+                outcome = exchange_request.start_exchange(
+                    s, conversation_of(tracker), _number(tracker), tracker.get_slot("return_item"),
+                    **({"reason": reason} if reason else {}), size=size, color=color, settings=settings(),
+                )
         return self.tell(dispatcher, outcome, choice, wanted)
 
     @staticmethod
     def tell(
-        dispatcher: CollectingDispatcher, outcome: returns.ExchangeOutcome, choice: ExchangeChoice, wanted: str
+        dispatcher: CollectingDispatcher, outcome: exchange_request.ExchangeOutcome, choice: ExchangeChoice, wanted: str
     ) -> list[dict]:
         if outcome.status == "created":
             dispatcher.utter_message(
@@ -440,8 +445,8 @@ class ValidateProblemForm(_ItemQuestion, FormValidationAction):
         return slots + ["problem_remedy"]
 
     def validate_problem(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
-        problem = _canonical(_entity(tracker, "problem", "return_reason"), returns.PROBLEMS) or _canonical(
-            value, returns.PROBLEMS
+        problem = _canonical(_entity(tracker, "problem", "return_reason"), problem_report.PROBLEMS) or _canonical(
+            value, problem_report.PROBLEMS
         )
         if problem is None:
             dispatcher.utter_message(response="utter_problem_unclear")
@@ -457,16 +462,16 @@ class ActionSubmitProblem(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
         problem = tracker.get_slot("problem")
-        outcome = returns.report_problem(
-            store(), conversation_id(tracker), _number(tracker), problem,
-            None if problem == "late" else tracker.get_slot("return_item"),
-            prefer=tracker.get_slot("problem_remedy"),
-            channel=channel(tracker), transcript=transcript(tracker), settings=settings(),
-        )
+        with store().session() as s:
+            outcome = problem_report.report_problem(
+                s, conversation_of(tracker), _number(tracker), problem,
+                None if problem == "late" else tracker.get_slot("return_item"),
+                prefer=tracker.get_slot("problem_remedy"), settings=settings(),
+            )
         return tell_problem(dispatcher, domain, outcome) + cleared()
 
 
-def tell_problem(dispatcher: CollectingDispatcher, domain: dict, outcome: returns.ProblemOutcome) -> list[dict]:
+def tell_problem(dispatcher: CollectingDispatcher, domain: dict, outcome: problem_report.ProblemOutcome) -> list[dict]:
     status = outcome.status
     if status == "not_verified":
         return utter_not_verified(dispatcher)
@@ -503,7 +508,7 @@ def tell_problem(dispatcher: CollectingDispatcher, domain: dict, outcome: return
     return events
 
 
-def _tell_late(dispatcher: CollectingDispatcher, domain: dict, outcome: returns.ProblemOutcome) -> list[dict]:
+def _tell_late(dispatcher: CollectingDispatcher, domain: dict, outcome: problem_report.ProblemOutcome) -> list[dict]:
     facts = dict(order_number=outcome.order_number, eta=a_date(outcome.eta) if outcome.eta else "")
     if outcome.status == "not_late":
         if outcome.delivered_on:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli.handoffs import handoffs_command
-from bot.returns import commands as returns
+from bot.returns import eligibility, variants
 from bot.settings import load_settings
 from bot.store.models import Order, Product, Refund, Return
 from bot.support import accounts as agents, handoff
@@ -54,7 +54,7 @@ def picks(demo_store) -> dict[str, Pick]:
 
     with demo_store.session() as s:
         delivered = s.execute(select(Order).where(Order.status == "delivered").order_by(Order.number)).scalars().all()
-        facts = [(o, returns.item_eligibility(s, o, settings)) for o in delivered if not o.refunds]
+        facts = [(o, eligibility.item_eligibility(s, o, settings)) for o in delivered if not o.refunds]
 
         def first(name, fits):
             for order, items in facts:
@@ -70,7 +70,7 @@ def picks(demo_store) -> dict[str, Pick]:
         def sizes(order, items):
             for e in items:
                 product = order.items[e.position - 1].product
-                others = returns.variants_of(s, product)
+                others = variants.variants_of(s, product)
                 if e.eligible and not order.is_gift and any(p.stock == 0 for p in others) and any(
                         p.stock >= e.quantity for p in others):
                     return e
@@ -78,7 +78,7 @@ def picks(demo_store) -> dict[str, Pick]:
 
         order, item = first("exchange", sizes)
         product = order.items[item.position - 1].product
-        others = returns.variants_of(s, product)
+        others = variants.variants_of(s, product)
         chosen["exchange"] = Pick(
             order.number, order.customer.email, item.position, item.amount, product.sku,
             in_stock_sku=next(p.sku for p in others if p.stock >= item.quantity),
@@ -269,7 +269,7 @@ def test_an_agent_sees_the_conversation_and_resolving_the_ticket_gives_it_back_t
         order = next(
             o for o in s.execute(select(Order).where(Order.status == "delivered").order_by(Order.number)).scalars()
             if len(o.items) == 1 and not o.is_gift and not o.refunds
-            and returns.item_eligibility(s, o, settings)[0].eligible
+            and eligibility.item_eligibility(s, o, settings)[0].eligible
             and o.items[0].line_total > settings.bot_refund_limit
         )
         number, email = order.number, order.customer.email

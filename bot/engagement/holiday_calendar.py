@@ -375,7 +375,7 @@ def holiday_season(year: int, settings: Settings) -> HolidayReturnWindow:
 
 def holiday_return_window(today: dt.date, settings: Settings) -> HolidayReturnWindow:
     """The season whose returns are still open today (in January: last season's), else the next.
-    For FAQ answers; an order's own deadline is bot.returns.commands.return_deadline."""
+    For FAQ answers; an order's own deadline is bot.returns.eligibility.return_deadline."""
     for year in (today.year - 1, today.year):
         season = holiday_season(year, settings)
         if season.return_until >= today:

@@ -17,15 +17,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.conversation import Conversation
 from bot.money import audit, refund_ladder
 from bot.settings import Settings, get_settings
-from bot.store.engine import Store
 from bot.store.models import HandoffTicket, Order, Refund, Return
 from bot.support import handoff
 
@@ -130,42 +130,51 @@ def _existing(session: Session, key: str) -> Refund | None:
     ).scalar_one_or_none()
 
 
-def _request(
+def existing_outcome(session: Session, key: str, settings: Settings) -> RefundOutcome | None:
+    """What became of the refund already requested under this idempotency key, if any
+    (`created` False), so a repeated request is answered with the first one's outcome."""
+    existing = _existing(session, key)
+    return _outcome(session, existing, False, settings) if existing is not None else None
+
+
+def _audit(session: Session, refund: Refund, actor: str, action: str, at: dt.datetime, detail: str) -> None:
+    """The audit entry of a decision about this refund, written in the same unit of work."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        at=at,
+        order_id=refund.order_id,
+        refund_id=refund.id,
+        amount=refund.amount,
+        detail=detail,
+    )
+
+
+def _insert_refund(
     session: Session,
     order: Order,
+    decision: refund_ladder.Decision,
     *,
-    amount: Decimal,
     key: str,
     reason: str,
     method: str,
-    conversation_id: str,
-    channel: str,
-    transcript: Sequence[dict[str, Any]] | str | None,
-    settings: Settings,
-    ret: Return | None = None,
-) -> RefundOutcome:
-    """The one place a refund row is born. The caller holds the order lock (lock_order)."""
-    if method not in METHODS:
-        raise ValueError(f"unknown refund method {method!r}")
-    existing = _existing(session, key)
-    if existing is not None:
-        return _outcome(session, existing, False, settings)
-    room = order.total_paid - refunded(session, order.id, COMMITTED)
-    amount = min(amount, room)
-    if amount <= 0:
-        return RefundOutcome(status="nothing_to_refund", amount=Decimal("0.00"), created=False)
-    decision = refund_ladder.decide(amount, refunded(session, order.id, GIVEN), settings)
-    now = settings.now()
+    conversation: Conversation,
+    now: dt.datetime,
+    ret: Return | None,
+) -> Refund | None:
+    """Adds the refund row at the level the ladder decided; None if a racing request with the
+    same key inserted it first."""
     refund = Refund(
         order_id=order.id,
         return_id=ret.id if ret is not None else None,
-        amount=amount,
+        amount=decision.amount,
         reason=reason[:60],
         method=method,
         status="issued" if decision.auto_approved else "pending_review",
         required_level=decision.level,
         idempotency_key=key,
-        conversation_id=conversation_id,
+        conversation_id=conversation.id,
         decided_by="bot" if decision.auto_approved else None,
         decided_at=now if decision.auto_approved else None,
         created_at=now,
@@ -175,69 +184,91 @@ def _request(
             session.add(refund)
             session.flush()
     except IntegrityError:
-        existing = _existing(session, key)
-        if existing is None:
+        if _existing(session, key) is None:
             raise
-        return _outcome(session, existing, False, settings)
-    rma = f" ({ret.rma})" if ret is not None else ""
-    if decision.auto_approved:
-        audit.record(
-            session,
-            actor="bot",
-            action=audit.REFUND_AUTO_APPROVED,
-            at=now,
-            order_id=order.id,
-            refund_id=refund.id,
-            amount=amount,
-            detail=f"{reason}{rma}; {method}; order total refunded {decision.total_after} "
-            f"<= bot limit {settings.bot_refund_limit}",
-        )
-        return _outcome(session, refund, True, settings)
-    audit.record(
-        session,
-        actor="bot",
-        action=audit.REFUND_ESCALATED,
-        at=now,
-        order_id=order.id,
-        refund_id=refund.id,
-        amount=amount,
-        detail=f"{reason}{rma}; {method}; order total refunded would be {decision.total_after}, "
+        return None
+    return refund
+
+
+def _escalate(
+    session: Session,
+    order: Order,
+    refund: Refund,
+    decision: refund_ladder.Decision,
+    what: str,
+    conversation: Conversation,
+    settings: Settings,
+) -> None:
+    """Over the bot's limit: audited, and put on the conversation's ticket for a person to decide."""
+    _audit(
+        session, refund, "bot", audit.REFUND_ESCALATED, refund.created_at,
+        f"{what}; {refund.method}; order total refunded would be {decision.total_after}, "
         f"needs {decision.level}",
     )
     summary = (
-        f"Refund of {amount} on order {order.number} for {reason}{rma}, to {method.replace('_', ' ')}. "
+        f"Refund of {refund.amount} on order {order.number} for {what}, to {refund.method.replace('_', ' ')}. "
         f"Already refunded on this order: {decision.already_refunded}. Needs {decision.level} approval "
         f"(bot limit {settings.bot_refund_limit}, agent limit {settings.agent_refund_limit})."
     )
-    handoff.open_ticket_in(
+    handoff.open_ticket(
         session,
-        conversation_id,
-        channel,
+        conversation,
         "over_limit_refund",
-        transcript,
         summary,
-        settings,
+        settings=settings,
         customer_id=order.customer_id,
         order_id=order.id,
         refund_id=refund.id,
-        amount=amount,
+        amount=refund.amount,
     )
+
+
+def _request(
+    session: Session,
+    order: Order,
+    *,
+    amount: Decimal,
+    key: str,
+    reason: str,
+    method: str,
+    conversation: Conversation,
+    settings: Settings,
+    ret: Return | None = None,
+) -> RefundOutcome:
+    """The one place a refund row is born. The caller holds the order lock (lock_order)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown refund method {method!r}")
+    earlier = existing_outcome(session, key, settings)
+    if earlier is not None:
+        return earlier
+    amount = min(amount, order.total_paid - refunded(session, order.id, COMMITTED))
+    if amount <= 0:
+        return RefundOutcome(status="nothing_to_refund", amount=Decimal("0.00"), created=False)
+    decision = refund_ladder.decide(amount, refunded(session, order.id, GIVEN), settings)
+    refund = _insert_refund(
+        session, order, decision, key=key, reason=reason, method=method, conversation=conversation,
+        now=settings.now(), ret=ret,
+    )
+    if refund is None:
+        return existing_outcome(session, key, settings)
+    what = f"{reason} ({ret.rma})" if ret is not None else reason
+    if decision.auto_approved:
+        _audit(
+            session, refund, "bot", audit.REFUND_AUTO_APPROVED, refund.created_at,
+            f"{what}; {method}; order total refunded {decision.total_after} "
+            f"<= bot limit {settings.bot_refund_limit}",
+        )
+    else:
+        _escalate(session, order, refund, decision, what, conversation, settings)
     return _outcome(session, refund, True, settings)
 
 
-def refund_return_in(
-    session: Session,
-    order: Order,
-    ret: Return,
-    *,
-    conversation_id: str,
-    channel: str,
-    transcript: Sequence[dict[str, Any]] | str | None,
-    settings: Settings,
+def refund_return(
+    session: Session, order: Order, ret: Return, *, conversation: Conversation, settings: Settings
 ) -> RefundOutcome:
     """Refunds what the return's items were paid (unit price x quantity), by its refund method.
 
-    The caller holds the order lock; bot.returns.commands calls this when it creates the return.
+    The caller holds the order lock; bot/returns calls this when it creates the return.
     """
     by_item = {i.id: i for i in order.items}
     amount = sum(
@@ -250,25 +281,18 @@ def refund_return_in(
         key=items_key(order, [ri.order_item_id for ri in ret.items]),
         reason=f"return:{ret.reason}",
         method=ret.refund_method,
-        conversation_id=conversation_id,
-        channel=channel,
-        transcript=transcript,
+        conversation=conversation,
         settings=settings,
         ret=ret,
     )
 
 
-def refund_shipping_in(
-    session: Session,
-    order: Order,
-    *,
-    reason: str,
-    conversation_id: str,
-    channel: str,
-    transcript: Sequence[dict[str, Any]] | str | None,
-    settings: Settings,
+def refund_shipping(
+    session: Session, order: Order, *, reason: str, conversation: Conversation, settings: Settings
 ) -> RefundOutcome:
-    """Gives back the shipping the order paid (compensation for a late delivery), once."""
+    """Gives back the shipping the order paid (compensation for a late delivery), once.
+
+    The caller holds the order lock (lock_order)."""
     return _request(
         session,
         order,
@@ -276,9 +300,7 @@ def refund_shipping_in(
         key=shipping_key(order),
         reason=reason,
         method="original_payment",
-        conversation_id=conversation_id,
-        channel=channel,
-        transcript=transcript,
+        conversation=conversation,
         settings=settings,
     )
 
@@ -350,7 +372,7 @@ def _review(refund: Refund, order: Order, outcome: str) -> Review:
 
 
 def approve(
-    store: Store,
+    session: Session,
     refund_id: int,
     actor: str,
     actor_limit: Decimal | None,
@@ -362,96 +384,56 @@ def approve(
     (refund_ladder.limit_for("agent", settings), or None for a supervisor). Above it the
     refund is not approved: it is marked for a supervisor and the outcome says so.
     """
-    with store.session() as s:
-        return approve_in(s, refund_id, actor, actor_limit, settings or get_settings())
-
-
-def approve_in(
-    s: Session, refund_id: int, actor: str, actor_limit: Decimal | None, settings: Settings
-) -> Review:
-    """approve inside the caller's unit of work (the console tells the shopper in the same one)."""
-    target = _pending(s, refund_id)
+    settings = settings or get_settings()
+    target = _pending(session, refund_id)
     if isinstance(target, Review):
         return target
     refund, order = target
-    given = refunded(s, order.id, GIVEN)
+    given = refunded(session, order.id, GIVEN)
     now = settings.now()
     if not refund_ladder.within(actor_limit, refund.amount, given):
         refund.required_level = "supervisor"
-        audit.record(
-            s,
-            actor=actor,
-            action=audit.REFUND_APPROVAL_REFUSED,
-            at=now,
-            order_id=order.id,
-            refund_id=refund.id,
-            amount=refund.amount,
-            detail=f"order total refunded would be {given + refund.amount}, over {actor}'s limit "
+        _audit(
+            session, refund, actor, audit.REFUND_APPROVAL_REFUSED, now,
+            f"order total refunded would be {given + refund.amount}, over {actor}'s limit "
             f"{actor_limit}: needs a supervisor",
         )
         return _review(refund, order, "needs_supervisor")
     _decided(refund, "approved", actor, now)
-    audit.record(
-        s,
-        actor=actor,
-        action=audit.REFUND_APPROVED,
-        at=now,
-        order_id=order.id,
-        refund_id=refund.id,
-        amount=refund.amount,
-        detail=f"{refund.reason}; order total refunded now {given + refund.amount}",
+    _audit(
+        session, refund, actor, audit.REFUND_APPROVED, now,
+        f"{refund.reason}; order total refunded now {given + refund.amount}",
     )
     return _review(refund, order, "approved")
 
 
 def deny(
-    store: Store,
-    refund_id: int,
-    actor: str,
-    note: str = "",
-    settings: Settings | None = None,
+    session: Session, refund_id: int, actor: str, note: str = "", settings: Settings | None = None
 ) -> Review:
     """An agent turns down a refund waiting for review; the note says why (for the audit log)."""
-    with store.session() as s:
-        return deny_in(s, refund_id, actor, note, settings or get_settings())
-
-
-def deny_in(s: Session, refund_id: int, actor: str, note: str, settings: Settings) -> Review:
-    """deny inside the caller's unit of work."""
-    target = _pending(s, refund_id)
+    settings = settings or get_settings()
+    target = _pending(session, refund_id)
     if isinstance(target, Review):
         return target
     refund, order = target
     now = settings.now()
     _decided(refund, "denied", actor, now)
-    audit.record(
-        s,
-        actor=actor,
-        action=audit.REFUND_DENIED,
-        at=now,
-        order_id=order.id,
-        refund_id=refund.id,
-        amount=refund.amount,
-        detail=f"{refund.reason}; {note}".strip("; "),
-    )
+    _audit(session, refund, actor, audit.REFUND_DENIED, now, f"{refund.reason}; {note}".strip("; "))
     return _review(refund, order, "denied")
 
 
-def forward_in(s: Session, refund_id: int, actor: str, note: str, settings: Settings) -> Review:
+def forward(
+    session: Session, refund_id: int, actor: str, note: str = "", settings: Settings | None = None
+) -> Review:
     """An agent hands a pending refund to a supervisor without deciding it."""
-    target = _pending(s, refund_id)
+    settings = settings or get_settings()
+    target = _pending(session, refund_id)
     if isinstance(target, Review):
         return target
     refund, order = target
     refund.required_level = "supervisor"
-    audit.record(
-        s,
-        actor=actor,
-        action=audit.REFUND_FORWARDED,
-        at=settings.now(),
-        order_id=order.id,
-        refund_id=refund.id,
-        amount=refund.amount,
-        detail=f"forwarded to a supervisor; {note}".strip("; "),
+    _audit(
+        session, refund, actor, audit.REFUND_FORWARDED, settings.now(),
+        f"forwarded to a supervisor; {note}".strip("; "),
     )
     return _review(refund, order, "forwarded")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.money import audit, refund_ladder
 from bot.money.refunds import items_key
-from bot.returns.commands import rma_for
+from bot.returns.rma import rma_for
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.store.engine import Store, get_store
 from bot.store.models import (
@@ -355,7 +355,7 @@ class _Plan:
     delay: str | None = None
     new_eta: int = 2  # delayed: days until the revised ETA
     label: bool = False  # processing: a shipping label already exists
-    reason: str = "changed_mind"  # returned: why (one of bot.returns.commands.RETURN_REASONS)
+    reason: str = "changed_mind"  # returned: why (one of bot.returns.return_request.RETURN_REASONS)
 
 
 PLANS = [
@@ -715,7 +715,7 @@ def _add_cancellation_refund(s: Session, order: Order) -> None:
 def _add_return(s: Session, order: Order, plan: _Plan, sent_at: dt.datetime, received_at: dt.datetime,
                 settings: Settings) -> None:
     """A finished return of the whole order: the items' price went back (not the shipping),
-    with the RMA, refund key and audit entries bot.returns.commands and bot.money.refunds would have made."""
+    with the RMA, refund key and audit entries bot/returns/ and bot.money.refunds would have made."""
     created = sent_at - dt.timedelta(days=1)
     ret = Return(rma=rma_for(order, 1), order=order, kind="return", reason=plan.reason,
                  refund_method="original_payment", status="closed", created_at=created,

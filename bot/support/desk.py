@@ -70,7 +70,7 @@ class QueueRow:
 
 def queue(store: Store, settings: Settings) -> list[QueueRow]:
     """Open tickets, oldest first."""
-    with store.session() as s:
+    with store.reading() as s:
         rows = []
         for t in handoff.open_tickets(s):
             minutes = waiting_minutes(t, settings)
@@ -116,7 +116,7 @@ class TicketDetail:
 
 
 def ticket_detail(store: Store, ticket_id: int, settings: Settings) -> TicketDetail | None:
-    with store.session() as s:
+    with store.reading() as s:
         t = s.get(HandoffTicket, ticket_id)
         if t is None:
             return None
@@ -185,7 +185,7 @@ class Overview:
 
 
 def overview(store: Store, settings: Settings) -> Overview:
-    with store.session() as s:
+    with store.reading() as s:
         waits = [waiting_minutes(t, settings) for t in handoff.open_tickets(s)]
         counts = s.execute(
             select(
@@ -246,7 +246,7 @@ def reply(store: Store, ticket_id: int, actor: str, text: str, settings: Setting
 
 
 def _refund_ticket(store: Store, ticket_id: int) -> tuple[HandoffTicket | None, int | None]:
-    with store.session() as s:
+    with store.reading() as s:
         ticket = s.get(HandoffTicket, ticket_id)
         return ticket, (ticket.refund_id if ticket is not None else None)
 
@@ -276,7 +276,7 @@ def approve(store: Store, ticket_id: int, actor: str, limit: Decimal | None, set
     if refund_id is None:
         return _no_refund(ticket, ticket_id, "approve")
     with store.session() as s:
-        review = refunds.approve_in(s, refund_id, actor, limit, settings)
+        review = refunds.approve(s, refund_id, actor, limit, settings)
         if review.outcome == "approved":
             ticket = s.get(HandoffTicket, ticket_id)
             shopper_notices.queue_in(s, ticket, ticket.refund, shopper_notices.REFUND_APPROVED, "", actor,
@@ -309,7 +309,7 @@ def deny(store: Store, ticket_id: int, actor: str, note: str, settings: Settings
     if not note:
         return Outcome(False, "Say why the refund is denied: the shopper is told your note.", kind="no_note")
     with store.session() as s:
-        review = refunds.deny_in(s, refund_id, actor, note, settings)
+        review = refunds.deny(s, refund_id, actor, note, settings)
         if review.outcome == "denied":
             ticket = s.get(HandoffTicket, ticket_id)
             shopper_notices.queue_in(s, ticket, ticket.refund, shopper_notices.REFUND_DENIED, note, actor,
@@ -325,7 +325,7 @@ def forward(store: Store, ticket_id: int, actor: str, note: str, settings: Setti
     if refund_id is None:
         return _no_refund(ticket, ticket_id, "forward")
     with store.session() as s:
-        review = refunds.forward_in(s, refund_id, actor, (note or "").strip(), settings)
+        review = refunds.forward(s, refund_id, actor, (note or "").strip(), settings)
     if review.outcome == "forwarded":
         return Outcome(True, f"Refund #{refund_id} of {money(review.amount)} forwarded to a supervisor.",
                        kind="forwarded")
@@ -334,7 +334,7 @@ def forward(store: Store, ticket_id: int, actor: str, note: str, settings: Setti
 
 def send_again(store: Store, ticket_id: int, settings: Settings) -> Outcome:
     """Retries the decisions the shopper has not been told yet."""
-    with store.session() as s:
+    with store.reading() as s:
         ticket = s.get(HandoffTicket, ticket_id)
         if ticket is None:
             return Outcome(False, f"No ticket #{ticket_id}.", kind="not_found")
@@ -346,7 +346,7 @@ def send_again(store: Store, ticket_id: int, settings: Settings) -> Outcome:
 
 def _pending_refund(store: Store, ticket_id: int) -> tuple[int, Decimal, str] | None:
     """(refund id, amount, required level) of the ticket's refund still awaiting a decision."""
-    with store.session() as s:
+    with store.reading() as s:
         ticket = s.get(HandoffTicket, ticket_id)
         refund = ticket.refund if ticket is not None else None
         if refund is None or refund.status != "pending_review":

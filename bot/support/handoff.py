@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.conversation import Conversation, Transcript
 from bot.money import audit
 from bot.rasa_link import rasa_api
 from bot.settings import Settings, get_settings
@@ -31,7 +31,7 @@ REASONS = (
 )
 
 
-def _transcript_json(transcript: Sequence[dict[str, Any]] | str | None) -> str:
+def _transcript_json(transcript: Transcript) -> str:
     if transcript is None:
         return "[]"
     if isinstance(transcript, str):
@@ -69,109 +69,86 @@ def open_tickets(session: Session) -> list[HandoffTicket]:
     )
 
 
-def open_ticket_in(
-    session: Session,
-    conversation_id: str,
-    channel: str,
-    reason: str,
-    transcript: Sequence[dict[str, Any]] | str | None,
-    summary: str,
-    settings: Settings,
-    customer_id: int | None = None,
-    order_id: int | None = None,
-    refund_id: int | None = None,
-    amount: Decimal | None = None,
-) -> tuple[HandoffTicket, bool]:
-    """open_ticket inside the caller's unit of work (a refund and its ticket commit together).
+def _insert_ticket(session: Session, ticket: HandoffTicket) -> HandoffTicket | None:
+    """Adds the ticket (None); or, if another request opened the conversation's ticket between
+    our look-up and our insert (the database refuses a second open one), returns that one."""
+    try:
+        with session.begin_nested():
+            session.add(ticket)
+            session.flush()
+    except IntegrityError:
+        racer = open_ticket_for(session, ticket.conversation_id)
+        if racer is None:
+            raise
+        return racer
+    return None
 
-    Returns (ticket, created). An already open ticket is returned as it is, except that a
-    refund waiting for review is attached to it if it had none, so the agent sees it.
-    """
-    if reason not in REASONS:
-        raise ValueError(f"unknown handoff reason {reason!r}; expected one of {REASONS}")
-    existing = open_ticket_for(session, conversation_id)
-    if existing is None:
-        ticket = HandoffTicket(
-            conversation_id=conversation_id,
-            channel=channel or "unknown",
-            customer_id=customer_id,
-            order_id=order_id,
-            refund_id=refund_id,
-            reason=reason,
-            amount=amount,
-            summary=summary,
-            transcript=_transcript_json(transcript),
-            status="open",
-            created_at=settings.now(),
-            open_marker=1,
-        )
-        try:
-            with session.begin_nested():
-                session.add(ticket)
-                session.flush()
-        except IntegrityError:
-            # Another request opened one between our look-up and our insert.
-            existing = open_ticket_for(session, conversation_id)
-            if existing is None:
-                raise
-        else:
-            audit.record(
-                session,
-                actor="bot",
-                action=audit.TICKET_OPENED,
-                at=settings.now(),
-                order_id=order_id,
-                refund_id=refund_id,
-                ticket_id=ticket.id,
-                amount=amount,
-                detail=f"{reason} in conversation {conversation_id} ({channel})",
-            )
-            return ticket, True
-    if refund_id is not None and existing.refund_id is None:
-        existing.refund_id = refund_id
-        existing.amount = amount
-        existing.order_id = existing.order_id or order_id
-        existing.customer_id = existing.customer_id or customer_id
-        existing.summary = f"{existing.summary}\n{summary}".strip()
-    return existing, False
+
+def _attach_refund(
+    ticket: HandoffTicket,
+    summary: str,
+    customer_id: int | None,
+    order_id: int | None,
+    refund_id: int | None,
+    amount: Decimal | None,
+) -> None:
+    """A refund waiting for review joins an open ticket that had none, so the agent sees it."""
+    if refund_id is None or ticket.refund_id is not None:
+        return
+    ticket.refund_id = refund_id
+    ticket.amount = amount
+    ticket.order_id = ticket.order_id or order_id
+    ticket.customer_id = ticket.customer_id or customer_id
+    ticket.summary = f"{ticket.summary}\n{summary}".strip()
 
 
 def open_ticket(
-    store: Store,
-    conversation_id: str,
-    channel: str,
+    session: Session,
+    conversation: Conversation,
     reason: str,
-    transcript: Sequence[dict[str, Any]] | str | None,
     summary: str,
+    *,
     customer_id: int | None = None,
     order_id: int | None = None,
     refund_id: int | None = None,
     amount: Decimal | None = None,
     settings: Settings | None = None,
 ) -> tuple[HandoffTicket, bool]:
-    """Puts the conversation in the agents' queue; (ticket, created). Never two open tickets."""
+    """Puts the conversation in the agents' queue; (ticket, created). Never two open tickets.
+
+    An already open ticket is returned as it is, except that a refund waiting for review is
+    attached to it if it had none. Called inside the caller's unit of work, so a refund and
+    its ticket commit together.
+    """
+    if reason not in REASONS:
+        raise ValueError(f"unknown handoff reason {reason!r}; expected one of {REASONS}")
     settings = settings or get_settings()
-    for attempt in range(2):
-        try:
-            with store.session() as s:
-                return open_ticket_in(
-                    s,
-                    conversation_id,
-                    channel,
-                    reason,
-                    transcript,
-                    summary,
-                    settings,
-                    customer_id=customer_id,
-                    order_id=order_id,
-                    refund_id=refund_id,
-                    amount=amount,
-                )
-        except IntegrityError:
-            # A racing insert can surface at commit instead of at the flush; the retry sees it.
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    existing = open_ticket_for(session, conversation.id)
+    if existing is None:
+        ticket = HandoffTicket(
+            conversation_id=conversation.id,
+            channel=conversation.channel or "unknown",
+            customer_id=customer_id,
+            order_id=order_id,
+            refund_id=refund_id,
+            reason=reason,
+            amount=amount,
+            summary=summary,
+            transcript=_transcript_json(conversation.transcript),
+            status="open",
+            created_at=settings.now(),
+            open_marker=1,
+        )
+        existing = _insert_ticket(session, ticket)
+        if existing is None:
+            audit.record(
+                session, actor="bot", action=audit.TICKET_OPENED, at=settings.now(), order_id=order_id,
+                refund_id=refund_id, ticket_id=ticket.id, amount=amount,
+                detail=f"{reason} in conversation {conversation.id} ({conversation.channel})",
+            )
+            return ticket, True
+    _attach_refund(existing, summary, customer_id, order_id, refund_id, amount)
+    return existing, False
 
 
 def tickets_ahead(session: Session, ticket: HandoffTicket) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from actions.handoff import ActionClarify, ActionHandoff, ActionSessionStart
+from bot.conversation import Conversation
 from bot.orders import lookup as orders
 from bot.store.models import HandoffTicket
 from bot.support import handoff
@@ -99,12 +100,17 @@ def test_a_miss_after_an_understood_message_is_only_the_first(action_store, doma
 # --- a new session while an agent has the conversation -----------------------------------------
 
 
+def asked_for_human(store, conversation_id):
+    with store.session() as s:
+        return handoff.open_ticket(s, Conversation(conversation_id, "socketio", []), "asked_for_human", "help")
+
+
 def session_start(conversation_id, domain, slots=None):
     return run_action(ActionSessionStart(), make_tracker(conversation_id, slots=slots), domain)
 
 
 def test_a_new_session_keeps_the_bot_silent_while_the_ticket_is_open(action_store, domain, conversation_id, dead_rasa_url):
-    ticket, _ = handoff.open_ticket(action_store, conversation_id, "socketio", "asked_for_human", [], "help")
+    ticket, _ = asked_for_human(action_store, conversation_id)
     events, messages = session_start(conversation_id, domain, slots={"order_number": "104776"})
     assert messages == []
     assert [e["event"] for e in events] == ["session_started", "slot", "action", "pause"]
@@ -117,6 +123,6 @@ def test_a_new_session_keeps_the_bot_silent_while_the_ticket_is_open(action_stor
 
 
 def test_another_conversations_ticket_does_not_pause_this_one(action_store, domain, conversation_id):
-    handoff.open_ticket(action_store, "someone-else", "socketio", "asked_for_human", [], "help")
+    asked_for_human(action_store, "someone-else")
     events, _ = session_start(conversation_id, domain)
     assert PAUSED not in events

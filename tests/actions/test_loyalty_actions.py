@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from actions.loyalty import ActionLoyaltyStatus
 from actions.orders import ActionShowOrder
+from bot.conversation import Conversation
 from bot.engagement import holiday_calendar, touches as engagement
 from bot.orders import lookup as orders
 from bot.policies import format_date, join_words
@@ -166,7 +167,8 @@ def test_no_touch_during_a_complaint(action_store, domain, conversation_id, pin_
 def test_no_touch_while_a_person_is_on_the_case(action_store, domain, conversation_id, pin_today):
     config = pin_today(IN_DECEMBER)
     slots = verified(action_store, conversation_id, shop_with(action_store, config.today(), birthday=dt.date(1990, 12, 20)), config)
-    handoff.open_ticket(action_store, conversation_id, "rest", "asked_for_human", [], "help", settings=config)
+    with action_store.session() as s:
+        handoff.open_ticket(s, Conversation(conversation_id, "rest", []), "asked_for_human", "help", settings=config)
     _, messages = show_order(conversation_id, domain, slots)
     assert "utter_personal_touch" not in response_names(messages)
 

@@ -78,7 +78,8 @@ def test_refund_status_tells_issued_pending_and_denied_with_amounts_and_dates(
 
     with action_store.session() as s:
         pending = s.execute(select(Refund.id).where(Refund.status == "pending_review")).scalar_one()
-    assert refunds.deny(action_store, pending, "agent.riley", "used", settings).outcome == "denied"
+    with action_store.session() as s:
+        assert refunds.deny(s, pending, "agent.riley", "used", settings).outcome == "denied"
     _, messages = run_action(ActionRefundStatus(), status, domain)
     assert response_names(messages) == ["utter_refund_status_issued", "utter_refund_status_denied"]
 
@@ -98,7 +99,8 @@ def test_an_approved_refund_shows_as_approved(action_store, settings, domain, co
     submit_return(conversation_id, domain, number)
     with action_store.session() as s:
         refund_id = s.execute(select(Refund.id)).scalar_one()
-    assert refunds.approve(action_store, refund_id, "agent.riley", settings.agent_refund_limit, settings).outcome == "approved"
+    with action_store.session() as s:
+        assert refunds.approve(s, refund_id, "agent.riley", settings.agent_refund_limit, settings).outcome == "approved"
 
     _, messages = run_action(ActionRefundStatus(), make_tracker(conversation_id, slots={"order_number": number}), domain)
 

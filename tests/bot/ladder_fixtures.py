@@ -8,7 +8,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Sequence
 
-from bot.returns import commands as returns
+from bot.conversation import Conversation
+from bot.returns import return_request
 from bot.store.models import Refund, VerifiedOrder
 from tests.factories import make_customer, make_order, make_product, make_shipment
 
@@ -72,4 +73,7 @@ def refund_ticket(store, settings, conversation_id: str, price) -> int:
                               last_used_at=dt.datetime.now()))
         number = order.number
     today = dataclasses.replace(settings, today_override=placed + DAY)
-    return returns.start_return(store, conversation_id, number, None, "damaged", settings=today).refund.ticket_id
+    with store.session() as s:
+        return return_request.start_return(
+            s, Conversation(conversation_id), number, None, "damaged", settings=today
+        ).refund.ticket_id

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.__main__ import main as bot_main
 from bot.cli.handoffs import handoffs_command
+from bot.conversation import Conversation
 from bot.money import audit
 from bot.rasa_link import rasa_api
 from bot.store.models import AuditEntry, HandoffTicket
@@ -24,11 +25,12 @@ from tests.factories import add_events
 
 
 def open_for(store, settings, conversation_id, reason="asked_for_human", **kwargs):
-    return handoff.open_ticket(
-        store, conversation_id, kwargs.pop("channel", "socketio"), reason,
+    conversation = Conversation(
+        conversation_id, kwargs.pop("channel", "socketio"),
         kwargs.pop("transcript", [{"who": "shopper", "text": "a human please"}]),
-        kwargs.pop("summary", "wants a person"), settings=settings, **kwargs,
     )
+    with store.session() as s:
+        return handoff.open_ticket(s, conversation, reason, kwargs.pop("summary", "wants a person"), settings=settings, **kwargs)
 
 
 @pytest.fixture

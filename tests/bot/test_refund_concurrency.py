@@ -14,8 +14,9 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from bot.conversation import Conversation
 from bot.money import audit, refunds
-from bot.returns import commands as returns
+from bot.returns import exchange_request, problem_report, return_request
 from bot.store.models import AuditEntry, HandoffTicket, Product, Refund, Return, ReturnItem, VerifiedOrder
 from bot.support import handoff
 from tests.bot.ladder_fixtures import delivered_verified_order, ordinary_day
@@ -35,6 +36,12 @@ def in_parallel(calls):
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return [f.result() for f in [pool.submit(run, c) for c in calls]]
+
+
+def on_its_own(store, request, *args, **kwargs):
+    """One request in its own unit of work, as one action server worker (or console route) runs it."""
+    with store.session() as s:
+        return request(s, *args, **kwargs)
 
 
 def today(settings):
@@ -58,7 +65,7 @@ def test_the_same_return_asked_eight_times_at_once_refunds_once(store, settings,
     number, order_id = order_for(store, [conversation_id], settings, ["30.00"])
 
     outcomes = in_parallel(
-        [lambda: returns.start_return(store, conversation_id, number, None, "changed_mind", settings=today(settings))] * N
+        [lambda: on_its_own(store, return_request.start_return, Conversation(conversation_id), number, None, "changed_mind", settings=today(settings))] * N
     )
 
     assert sorted(o.status for o in outcomes) == ["already_created"] * (N - 1) + ["created"]
@@ -74,7 +81,7 @@ def test_two_conversations_returning_the_same_item_at_once_refund_once(store, se
 
     outcomes = in_parallel(
         [
-            (lambda c=c: returns.start_return(store, c, number, None, "changed_mind", settings=today(settings)))
+            (lambda c=c: on_its_own(store, return_request.start_return, Conversation(c), number, None, "changed_mind", settings=today(settings)))
             for c in conversations
         ]
     )
@@ -89,7 +96,7 @@ def test_late_delivery_compensation_asked_eight_times_at_once_is_paid_once(store
     number, order_id = order_for(store, [conversation_id], settings, ["30.00"], shipping_paid="9.95", late=True)
 
     outcomes = in_parallel(
-        [lambda: returns.report_problem(store, conversation_id, number, "late", settings=today(settings))] * N
+        [lambda: on_its_own(store, problem_report.report_problem, Conversation(conversation_id), number, "late", settings=today(settings))] * N
     )
 
     assert sorted(o.status for o in outcomes) == ["already_remedied"] * (N - 1) + ["remedied"]
@@ -101,7 +108,7 @@ def test_an_escalated_refund_asked_at_once_opens_one_refund_and_one_ticket(store
     number, order_id = order_for(store, [conversation_id], settings, [settings.bot_refund_limit + Decimal("0.01")])
 
     outcomes = in_parallel(
-        [lambda: returns.start_return(store, conversation_id, number, None, "damaged", settings=today(settings))] * N
+        [lambda: on_its_own(store, return_request.start_return, Conversation(conversation_id), number, None, "damaged", settings=today(settings))] * N
     )
 
     assert {o.refund.status for o in outcomes} == {"pending_review"}
@@ -118,14 +125,14 @@ def test_different_requests_at_once_never_refund_more_than_was_paid(store, setti
     )
     day = today(settings)
     requests = [
-        lambda: returns.start_return(store, conversation_id, number, ["1"], "changed_mind", settings=day),
-        lambda: returns.start_return(store, conversation_id, number, ["2"], "changed_mind", settings=day),
-        lambda: returns.start_return(store, conversation_id, number, ["3"], "changed_mind", settings=day),
-        lambda: returns.start_return(store, conversation_id, number, ["1", "2"], "wrong_size", settings=day),
-        lambda: returns.start_return(store, conversation_id, number, ["all"], "unwanted_gift", settings=day),
-        lambda: returns.report_problem(store, conversation_id, number, "late", settings=day),
-        lambda: returns.report_problem(store, conversation_id, number, "damaged", ["3"], prefer="refund", settings=day),
-        lambda: returns.report_problem(store, conversation_id, number, "missing", ["2"], prefer="refund", settings=day),
+        lambda: on_its_own(store, return_request.start_return, Conversation(conversation_id), number, ["1"], "changed_mind", settings=day),
+        lambda: on_its_own(store, return_request.start_return, Conversation(conversation_id), number, ["2"], "changed_mind", settings=day),
+        lambda: on_its_own(store, return_request.start_return, Conversation(conversation_id), number, ["3"], "changed_mind", settings=day),
+        lambda: on_its_own(store, return_request.start_return, Conversation(conversation_id), number, ["1", "2"], "wrong_size", settings=day),
+        lambda: on_its_own(store, return_request.start_return, Conversation(conversation_id), number, ["all"], "unwanted_gift", settings=day),
+        lambda: on_its_own(store, problem_report.report_problem, Conversation(conversation_id), number, "late", settings=day),
+        lambda: on_its_own(store, problem_report.report_problem, Conversation(conversation_id), number, "damaged", ["3"], prefer="refund", settings=day),
+        lambda: on_its_own(store, problem_report.report_problem, Conversation(conversation_id), number, "missing", ["2"], prefer="refund", settings=day),
     ]
 
     in_parallel(requests)
@@ -145,8 +152,8 @@ def test_two_refunds_at_once_climb_the_ladder_together(store, settings, conversa
 
     outcomes = in_parallel(
         [
-            lambda: returns.start_return(store, conversation_id, number, ["1"], "changed_mind", settings=day),
-            lambda: returns.start_return(store, conversation_id, number, ["2"], "changed_mind", settings=day),
+            lambda: on_its_own(store, return_request.start_return, Conversation(conversation_id), number, ["1"], "changed_mind", settings=day),
+            lambda: on_its_own(store, return_request.start_return, Conversation(conversation_id), number, ["2"], "changed_mind", settings=day),
         ]
     )
 
@@ -170,7 +177,7 @@ def test_two_exchanges_for_the_last_unit_reserve_it_once(store, settings, conver
 
     outcomes = in_parallel(
         [
-            (lambda c=c, n=n: returns.start_exchange(store, c, n, None, "wrong_size", size="L", settings=today(settings)))
+            (lambda c=c, n=n: on_its_own(store, exchange_request.start_exchange, Conversation(c), n, None, "wrong_size", size="L", settings=today(settings)))
             for c, n in zip(conversations, numbers)
         ]
     )
@@ -182,11 +189,12 @@ def test_two_exchanges_for_the_last_unit_reserve_it_once(store, settings, conver
 
 def test_two_agents_approving_at_once_approve_once(store, settings, conversation_id):
     number, _ = order_for(store, [conversation_id], settings, [settings.bot_refund_limit + Decimal("0.01")])
-    refund_id = returns.start_return(store, conversation_id, number, None, "damaged", settings=today(settings)).refund.refund_id
+    with store.session() as s:
+        refund_id = return_request.start_return(s, Conversation(conversation_id), number, None, "damaged", settings=today(settings)).refund.refund_id
 
     reviews = in_parallel(
         [
-            (lambda a=a: refunds.approve(store, refund_id, a, settings.agent_refund_limit, settings))
+            (lambda a=a: on_its_own(store, refunds.approve, refund_id, a, settings.agent_refund_limit, settings))
             for a in [f"agent{n}" for n in range(N)]
         ]
     )
@@ -198,7 +206,8 @@ def test_two_agents_approving_at_once_approve_once(store, settings, conversation
 def test_eight_handoff_requests_at_once_open_one_ticket(store, settings, conversation_id):
     results = in_parallel(
         [
-            (lambda: handoff.open_ticket(store, conversation_id, "rest", "asked_for_human", [], "wants a person", settings=settings))
+            (lambda: on_its_own(store, handoff.open_ticket, Conversation(conversation_id, "rest", []), "asked_for_human",
+                                "wants a person", settings=settings))
         ]
         * N
     )

@@ -9,14 +9,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from bot.conversation import Conversation
 from bot.money import audit, refund_ladder, refunds
-from bot.returns import commands as returns
+from bot.returns import eligibility, exchange_request, matching, problem_report, return_request, rma, variants
 from bot.store.models import AuditEntry, HandoffTicket, Order, Refund
 from bot.support import handoff
 from tests.bot.ladder_fixtures import delivered_verified_order, ordinary_day
 
 DAY = dt.timedelta(days=1)
 CENT = Decimal("0.01")
+RETURNS_MODULES = (eligibility, matching, variants, rma, return_request, exchange_request, problem_report)
 
 
 def on(settings, day: dt.date):
@@ -30,9 +32,11 @@ def order_with(store, conversation_id, settings, prices, shipping_paid="5.00", e
     )
 
 
-def return_item(store, conversation_id, settings, number, which=None, **kwargs):
+def return_item(store, conversation_id, settings, number, which=None, channel="unknown", transcript=None, **kwargs):
     today = on(settings, ordinary_day(settings) + 2 * DAY)
-    return returns.start_return(store, conversation_id, number, which, "changed_mind", settings=today, **kwargs)
+    conversation = Conversation(conversation_id, channel, transcript)
+    with store.session() as s:
+        return return_request.start_return(s, conversation, number, which, "changed_mind", settings=today, **kwargs)
 
 
 def audit_actions(store, refund_id):
@@ -104,7 +108,9 @@ def test_a_refund_over_the_agent_limit_needs_a_supervisor(store, settings, conve
 
 def test_an_escalated_refund_joins_the_conversations_open_ticket(store, settings, conversation_id):
     number, _ = order_with(store, conversation_id, settings, [settings.bot_refund_limit + CENT])
-    asked, _ = handoff.open_ticket(store, conversation_id, "rest", "asked_for_human", [], "wants a person", settings=settings)
+    with store.session() as s:
+        asked, _ = handoff.open_ticket(s, Conversation(conversation_id, "rest", []), "asked_for_human", "wants a person",
+                                       settings=settings)
 
     refund = return_item(store, conversation_id, settings, number).refund
 
@@ -141,7 +147,7 @@ def test_no_public_refund_function_accepts_an_amount():
     """The shopper's words can never set an amount: there is no parameter to put it in."""
     public = [
         f
-        for module in (refunds, returns, handoff)
+        for module in (refunds, *RETURNS_MODULES, handoff)
         for name, f in vars(module).items()
         if inspect.isfunction(f) and not name.startswith("_") and f.__module__ == module.__name__
     ]
@@ -166,7 +172,8 @@ def escalated_refund(store, conversation_id, settings, price) -> int:
 def test_an_agent_approves_a_refund_within_their_limit(store, settings, conversation_id):
     refund_id = escalated_refund(store, conversation_id, settings, settings.bot_refund_limit + CENT)
 
-    review = refunds.approve(store, refund_id, "alice", refund_ladder.limit_for("agent", settings), settings)
+    with store.session() as s:
+        review = refunds.approve(s, refund_id, "alice", refund_ladder.limit_for("agent", settings), settings)
 
     assert review.outcome == "approved"
     with store.session() as s:
@@ -179,7 +186,8 @@ def test_an_agent_approves_a_refund_within_their_limit(store, settings, conversa
 def test_an_agent_cannot_approve_above_their_own_limit(store, settings, conversation_id):
     refund_id = escalated_refund(store, conversation_id, settings, settings.agent_refund_limit + CENT)
 
-    review = refunds.approve(store, refund_id, "alice", refund_ladder.limit_for("agent", settings), settings)
+    with store.session() as s:
+        review = refunds.approve(s, refund_id, "alice", refund_ladder.limit_for("agent", settings), settings)
 
     assert review.outcome == "needs_supervisor"
     assert review.required_level == "supervisor"
@@ -187,14 +195,16 @@ def test_an_agent_cannot_approve_above_their_own_limit(store, settings, conversa
         assert s.get(Refund, refund_id).status == "pending_review"
     assert ("alice", audit.REFUND_APPROVAL_REFUSED, settings.agent_refund_limit + CENT) in audit_actions(store, refund_id)
 
-    supervisor = refunds.approve(store, refund_id, "sam", refund_ladder.limit_for("supervisor", settings), settings)
+    with store.session() as s:
+        supervisor = refunds.approve(s, refund_id, "sam", refund_ladder.limit_for("supervisor", settings), settings)
     assert supervisor.outcome == "approved"
 
 
 def test_an_agent_exactly_at_their_limit_may_approve(store, settings, conversation_id):
     refund_id = escalated_refund(store, conversation_id, settings, settings.agent_refund_limit)
 
-    review = refunds.approve(store, refund_id, "alice", settings.agent_refund_limit, settings)
+    with store.session() as s:
+        review = refunds.approve(s, refund_id, "alice", settings.agent_refund_limit, settings)
 
     assert review.outcome == "approved"
 
@@ -202,8 +212,10 @@ def test_an_agent_exactly_at_their_limit_may_approve(store, settings, conversati
 def test_a_denied_refund_stays_denied(store, settings, conversation_id):
     refund_id = escalated_refund(store, conversation_id, settings, settings.bot_refund_limit + CENT)
 
-    denied = refunds.deny(store, refund_id, "alice", "item was used", settings)
-    late_approval = refunds.approve(store, refund_id, "bob", settings.agent_refund_limit, settings)
+    with store.session() as s:
+        denied = refunds.deny(s, refund_id, "alice", "item was used", settings)
+    with store.session() as s:
+        late_approval = refunds.approve(s, refund_id, "bob", settings.agent_refund_limit, settings)
 
     assert denied.outcome == "denied"
     assert late_approval.outcome == "already_decided"
@@ -217,7 +229,8 @@ def test_a_denied_refund_frees_its_share_of_the_order(store, settings, conversat
     number, order_id = order_with(store, conversation_id, settings, [settings.bot_refund_limit + CENT])
     refund_id = return_item(store, conversation_id, settings, number).refund.refund_id
 
-    refunds.deny(store, refund_id, "alice", settings=settings)
+    with store.session() as s:
+        refunds.deny(s, refund_id, "alice", settings=settings)
 
     with store.session() as s:
         assert refunds.refunded(s, order_id, refunds.COMMITTED) == Decimal("0.00")
@@ -237,14 +250,16 @@ def test_refund_status_lists_every_refund_of_the_order(store, settings, conversa
 
 
 def test_approving_an_unknown_refund_says_so(store, settings):
-    assert refunds.approve(store, 999, "alice", settings.agent_refund_limit, settings).outcome == "not_found"
+    with store.session() as s:
+        assert refunds.approve(s, 999, "alice", settings.agent_refund_limit, settings).outcome == "not_found"
 
 
 def test_every_decision_is_in_the_audit_log(store, settings, conversation_id):
     number, order_id = order_with(store, conversation_id, settings, ["10.00", settings.bot_refund_limit])
     return_item(store, conversation_id, settings, number, ["1"])
     pending = return_item(store, conversation_id, settings, number, ["2"]).refund
-    refunds.approve(store, pending.refund_id, "alice", settings.agent_refund_limit, settings)
+    with store.session() as s:
+        refunds.approve(s, pending.refund_id, "alice", settings.agent_refund_limit, settings)
 
     with store.session() as s:
         actions = [(e.actor, e.action) for e in audit.entries(s, order_id=order_id) if e.refund_id]
@@ -262,4 +277,5 @@ def test_every_decision_is_in_the_audit_log(store, settings, conversation_id):
 def test_an_agent_limit_must_be_money(store, settings, conversation_id, bad):
     refund_id = escalated_refund(store, conversation_id, settings, settings.bot_refund_limit + CENT)
     with pytest.raises(TypeError):
-        refunds.approve(store, refund_id, "alice", bad, settings)
+        with store.session() as s:
+            refunds.approve(s, refund_id, "alice", bad, settings)

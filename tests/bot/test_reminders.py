@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli.reminders import send_through_rasa
+from bot.conversation import Conversation
 from bot.engagement import holiday_calendar, reminders
 from bot.rasa_link import rasa_api
 from bot.store.models import Reminder
@@ -135,9 +136,10 @@ def test_a_reminder_rasa_never_takes_fails_after_the_last_retry(store, before_sa
 
 def test_the_bot_stays_silent_while_a_person_has_the_conversation(store, before_sale, conversation_id, dead_rasa_url):
     reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
-    ticket, _ = handoff.open_ticket(
-        store, conversation_id, "socketio", "asked_for_human", [], "wants a person", settings=before_sale
-    )
+    with store.session() as s:
+        ticket, _ = handoff.open_ticket(
+            s, Conversation(conversation_id, "socketio", []), "asked_for_human", "wants a person", settings=before_sale
+        )
     now = sale_start_morning(before_sale)
     send = Recorder()
     report = reminders.deliver_due(store, send, now=now, settings=before_sale)

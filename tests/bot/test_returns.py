@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from bot.returns import commands as returns
+from bot.conversation import Conversation
+from bot.returns import eligibility, exchange_request, problem_report, return_request, variants
 from bot.store.models import Product, Refund, Return, VerifiedOrder
 from tests.factories import make_customer, make_order, make_product, make_shipment
 
@@ -72,7 +73,8 @@ def test_a_return_on_the_windows_last_day_is_accepted(store, settings, conversat
     number = build_order(store, conversation_id, placed=placed, delivered=delivered)
     last_day = delivered + dt.timedelta(days=settings.standard_return_days)
 
-    outcome = returns.start_return(store, conversation_id, number, None, "changed_mind", settings=on(settings, last_day))
+    with store.session() as s:
+        outcome = return_request.start_return(s, Conversation(conversation_id), number, None, "changed_mind", settings=on(settings, last_day))
 
     assert outcome.status == "created"
     assert outcome.rma.startswith("RMA-")
@@ -85,9 +87,10 @@ def test_a_return_the_day_after_the_window_is_refused_with_the_last_day(store, s
     number = build_order(store, conversation_id, placed=placed, delivered=delivered)
     last_day = delivered + dt.timedelta(days=settings.standard_return_days)
 
-    outcome = returns.start_return(
-        store, conversation_id, number, None, "changed_mind", settings=on(settings, last_day + DAY)
-    )
+    with store.session() as s:
+        outcome = return_request.start_return(
+            s, Conversation(conversation_id), number, None, "changed_mind", settings=on(settings, last_day + DAY)
+        )
 
     assert outcome.status == "ineligible"
     assert outcome.ineligible[0].reason == "window_closed"
@@ -103,8 +106,10 @@ def test_a_holiday_purchase_can_be_returned_in_january(store, settings, conversa
     last_day = max(holiday_last_day, delivered + dt.timedelta(days=settings.standard_return_days))
     number = build_order(store, conversation_id, placed=placed, delivered=delivered)
 
-    refused = returns.start_return(store, conversation_id, number, None, "unwanted_gift", settings=on(settings, last_day + DAY))
-    accepted = returns.start_return(store, conversation_id, number, None, "unwanted_gift", settings=on(settings, last_day))
+    with store.session() as s:
+        refused = return_request.start_return(s, Conversation(conversation_id), number, None, "unwanted_gift", settings=on(settings, last_day + DAY))
+    with store.session() as s:
+        accepted = return_request.start_return(s, Conversation(conversation_id), number, None, "unwanted_gift", settings=on(settings, last_day))
 
     assert refused.status == "ineligible"
     assert refused.ineligible[0].reason == "window_closed"
@@ -117,7 +122,8 @@ def test_a_purchase_outside_the_holiday_period_gets_only_the_standard_window(sto
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
     standard_last_day = placed + DAY + dt.timedelta(days=settings.standard_return_days)
 
-    items = returns.eligibility(store, conversation_id, number, on(settings, placed))
+    with store.session() as s:
+        items = eligibility.eligibility(s, conversation_id, number, on(settings, placed))
 
     assert items[0].eligible
     assert items[0].date == standard_last_day
@@ -128,7 +134,8 @@ def test_an_undelivered_order_cannot_be_returned_yet(store, settings, conversati
     eta = placed + 4 * DAY
     number = build_order(store, conversation_id, placed=placed, delivered=None, eta=eta)
 
-    outcome = returns.start_return(store, conversation_id, number, None, "changed_mind", settings=on(settings, placed + DAY))
+    with store.session() as s:
+        outcome = return_request.start_return(s, Conversation(conversation_id), number, None, "changed_mind", settings=on(settings, placed + DAY))
 
     assert outcome.status == "ineligible"
     assert outcome.ineligible[0].reason == "not_delivered"
@@ -142,7 +149,8 @@ def test_final_sale_items_cannot_be_returned(store, settings, conversation_id):
         lines=(("Clearance Ornament", "8.00", 1, True),),
     )
 
-    outcome = returns.start_return(store, conversation_id, number, None, "changed_mind", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = return_request.start_return(s, Conversation(conversation_id), number, None, "changed_mind", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.status == "ineligible"
     assert outcome.ineligible[0].reason == "final_sale"
@@ -155,9 +163,10 @@ def test_eligible_items_are_returned_and_final_sale_ones_explained(store, settin
         lines=(("Red Wool Scarf", "30.00", 1, False), ("Clearance Ornament", "8.00", 1, True)),
     )
 
-    outcome = returns.start_return(
-        store, conversation_id, number, ["all"], "changed_mind", settings=on(settings, placed + 2 * DAY)
-    )
+    with store.session() as s:
+        outcome = return_request.start_return(
+            s, Conversation(conversation_id), number, ["all"], "changed_mind", settings=on(settings, placed + 2 * DAY)
+        )
 
     assert outcome.status == "created"
     assert [i.name for i in outcome.items] == ["Red Wool Scarf"]
@@ -173,8 +182,10 @@ def test_asking_for_the_same_return_again_gives_the_same_rma_and_one_refund(stor
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
     today = on(settings, placed + 2 * DAY)
 
-    first = returns.start_return(store, conversation_id, number, None, "wrong_size", settings=today)
-    second = returns.start_return(store, conversation_id, number, None, "wrong_size", settings=today)
+    with store.session() as s:
+        first = return_request.start_return(s, Conversation(conversation_id), number, None, "wrong_size", settings=today)
+    with store.session() as s:
+        second = return_request.start_return(s, Conversation(conversation_id), number, None, "wrong_size", settings=today)
 
     assert first.status == "created"
     assert second.status == "already_created"
@@ -189,12 +200,15 @@ def test_a_returned_item_is_reported_as_already_returned_with_the_date(store, se
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
     returned_on = placed + 2 * DAY
-    returns.start_return(store, conversation_id, number, None, "wrong_size", settings=on(settings, returned_on))
+    with store.session() as s:
+        return_request.start_return(s, Conversation(conversation_id), number, None, "wrong_size", settings=on(settings, returned_on))
 
-    items = returns.eligibility(store, conversation_id, number, on(settings, returned_on + DAY))
-    exchange = returns.start_exchange(
-        store, conversation_id, number, None, size="L", settings=on(settings, returned_on + DAY)
-    )
+    with store.session() as s:
+        items = eligibility.eligibility(s, conversation_id, number, on(settings, returned_on + DAY))
+    with store.session() as s:
+        exchange = exchange_request.start_exchange(
+            s, Conversation(conversation_id), number, None, size="L", settings=on(settings, returned_on + DAY)
+        )
 
     assert items[0].reason == "already_returned"
     assert items[0].date == returned_on
@@ -212,7 +226,8 @@ def test_a_several_item_order_asks_which_item(store, settings, conversation_id):
         lines=(("Red Wool Scarf", "30.00", 1, False), ("Snow Globe", "18.00", 2, False)),
     )
 
-    outcome = returns.start_return(store, conversation_id, number, None, "changed_mind", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = return_request.start_return(s, Conversation(conversation_id), number, None, "changed_mind", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.status == "choose_items"
     assert [(c.position, c.name) for c in outcome.choices] == [(1, "Red Wool Scarf"), (2, "Snow Globe")]
@@ -226,7 +241,8 @@ def test_an_item_can_be_chosen_by_position_or_name(store, settings, conversation
         lines=(("Red Wool Scarf", "30.00", 1, False), ("Snow Globe", "18.00", 2, False)),
     )
 
-    outcome = returns.start_return(store, conversation_id, number, [said], "changed_mind", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = return_request.start_return(s, Conversation(conversation_id), number, [said], "changed_mind", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.status == "created"
     assert [i.name for i in outcome.items] == ["Snow Globe"]
@@ -240,7 +256,8 @@ def test_an_item_the_order_does_not_have_is_reported_back(store, settings, conve
         lines=(("Red Wool Scarf", "30.00", 1, False), ("Snow Globe", "18.00", 1, False)),
     )
 
-    outcome = returns.start_return(store, conversation_id, number, ["teddy bear"], "changed_mind", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = return_request.start_return(s, Conversation(conversation_id), number, ["teddy bear"], "changed_mind", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.status == "choose_items"
     assert outcome.unmatched == ("teddy bear",)
@@ -250,7 +267,8 @@ def test_an_unknown_reason_is_refused(store, settings, conversation_id):
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
 
-    outcome = returns.start_return(store, conversation_id, number, None, "because", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = return_request.start_return(s, Conversation(conversation_id), number, None, "because", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.status == "unknown_reason"
 
@@ -259,7 +277,8 @@ def test_an_order_this_conversation_did_not_verify_cannot_be_returned(store, set
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
 
-    outcome = returns.start_return(store, "someone-else", number, None, "changed_mind", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = return_request.start_return(s, Conversation("someone-else"), number, None, "changed_mind", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.status == "not_verified"
     with store.session() as s:
@@ -273,7 +292,8 @@ def test_the_prepaid_label_goes_to_the_orders_email(store, settings, conversatio
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
 
-    outcome = returns.start_return(store, conversation_id, number, None, "changed_mind", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = return_request.start_return(s, Conversation(conversation_id), number, None, "changed_mind", settings=on(settings, placed + 2 * DAY))
 
     with store.session() as s:
         email = s.execute(select(Return)).scalar_one().order.customer.email
@@ -285,9 +305,10 @@ def test_drop_off_needs_no_label(store, settings, conversation_id):
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
 
-    outcome = returns.start_return(
-        store, conversation_id, number, None, "changed_mind", return_method="drop_off", settings=on(settings, placed + 2 * DAY)
-    )
+    with store.session() as s:
+        outcome = return_request.start_return(
+            s, Conversation(conversation_id), number, None, "changed_mind", return_method="drop_off", settings=on(settings, placed + 2 * DAY)
+        )
 
     assert outcome.next_step == "drop_off"
     assert outcome.label_email is None
@@ -297,9 +318,10 @@ def test_a_gift_returned_with_its_gift_receipt_is_store_credit_for_the_recipient
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY, is_gift=True)
 
-    outcome = returns.start_return(
-        store, conversation_id, number, None, "unwanted_gift", has_gift_receipt=True, settings=on(settings, placed + 2 * DAY)
-    )
+    with store.session() as s:
+        outcome = return_request.start_return(
+            s, Conversation(conversation_id), number, None, "unwanted_gift", has_gift_receipt=True, settings=on(settings, placed + 2 * DAY)
+        )
 
     assert outcome.refund_method == "store_credit"
     assert outcome.credit_to == "recipient"
@@ -313,7 +335,8 @@ def test_a_gift_returned_without_a_receipt_goes_back_to_the_buyers_payment(store
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY, is_gift=True)
 
-    outcome = returns.start_return(store, conversation_id, number, None, "unwanted_gift", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = return_request.start_return(s, Conversation(conversation_id), number, None, "unwanted_gift", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.refund_method == "original_payment"
     assert outcome.credit_to == "buyer"
@@ -323,9 +346,10 @@ def test_a_gift_receipt_on_an_order_that_was_not_a_gift_changes_nothing(store, s
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY, is_gift=False)
 
-    outcome = returns.start_return(
-        store, conversation_id, number, None, "changed_mind", has_gift_receipt=True, settings=on(settings, placed + 2 * DAY)
-    )
+    with store.session() as s:
+        outcome = return_request.start_return(
+            s, Conversation(conversation_id), number, None, "changed_mind", has_gift_receipt=True, settings=on(settings, placed + 2 * DAY)
+        )
 
     assert outcome.refund_method == "original_payment"
 
@@ -351,7 +375,8 @@ def test_an_exchange_for_a_size_in_stock_reserves_it(store, settings, conversati
     number, large_id, _ = sweater_order(store, conversation_id, settings, large_stock=2)
     today = on(settings, outside_holidays(settings) + 2 * DAY)
 
-    outcome = returns.start_exchange(store, conversation_id, number, None, "wrong_size", size="L", settings=today)
+    with store.session() as s:
+        outcome = exchange_request.start_exchange(s, Conversation(conversation_id), number, None, "wrong_size", size="L", settings=today)
 
     assert outcome.status == "created"
     assert (outcome.new_variant.size, outcome.new_variant.color) == ("L", "red")
@@ -367,7 +392,8 @@ def test_an_exchange_for_a_size_out_of_stock_offers_alternatives_or_a_refund(sto
     number, large_id, _ = sweater_order(store, conversation_id, settings, large_stock=0)
     today = on(settings, outside_holidays(settings) + 2 * DAY)
 
-    outcome = returns.start_exchange(store, conversation_id, number, None, "wrong_size", size="L", settings=today)
+    with store.session() as s:
+        outcome = exchange_request.start_exchange(s, Conversation(conversation_id), number, None, "wrong_size", size="L", settings=today)
 
     assert outcome.status == "out_of_stock"
     assert [(a.size, a.color) for a in outcome.alternatives] == [("M", "blue")]
@@ -381,7 +407,8 @@ def test_an_exchange_without_a_size_or_colour_lists_what_is_in_stock(store, sett
     number, _, _ = sweater_order(store, conversation_id, settings, large_stock=0)
     today = on(settings, outside_holidays(settings) + 2 * DAY)
 
-    outcome = returns.start_exchange(store, conversation_id, number, None, "wrong_size", settings=today)
+    with store.session() as s:
+        outcome = exchange_request.start_exchange(s, Conversation(conversation_id), number, None, "wrong_size", settings=today)
 
     assert outcome.status == "choose_variant"
     assert [(a.size, a.color) for a in outcome.alternatives] == [("M", "blue")]
@@ -391,7 +418,8 @@ def test_an_exchange_for_a_variant_the_style_does_not_have(store, settings, conv
     number, _, _ = sweater_order(store, conversation_id, settings, large_stock=1)
     today = on(settings, outside_holidays(settings) + 2 * DAY)
 
-    outcome = returns.start_exchange(store, conversation_id, number, None, "wrong_size", size="XXL", settings=today)
+    with store.session() as s:
+        outcome = exchange_request.start_exchange(s, Conversation(conversation_id), number, None, "wrong_size", size="XXL", settings=today)
 
     assert outcome.status == "no_such_variant"
 
@@ -402,7 +430,8 @@ def test_a_final_sale_item_cannot_be_exchanged(store, settings, conversation_id)
         store, conversation_id, placed=placed, delivered=placed + DAY, lines=(("Clearance Hat", "9.00", 1, True),)
     )
 
-    outcome = returns.start_exchange(store, conversation_id, number, None, size="L", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = exchange_request.start_exchange(s, Conversation(conversation_id), number, None, size="L", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.status == "ineligible"
     assert outcome.item.reason == "final_sale"
@@ -427,7 +456,7 @@ def jumper(store):
 
 def match(store, product_id, text, quantity=1):
     with store.session() as s:
-        return returns.match_variant(s, s.get(Product, product_id), text, quantity)
+        return variants.match_variant(s, s.get(Product, product_id), text, quantity)
 
 
 def picked(m):
@@ -479,19 +508,21 @@ def test_asking_for_what_the_shopper_already_has(store, jumper, said):
 
 @pytest.mark.parametrize("said", ["something sparkly", "XXL", "green", "", None])
 def test_words_naming_no_size_or_colour_of_the_style_are_unclear(store, jumper, said):
-    assert match(store, jumper, said) == returns.VariantMatch("unclear")
+    assert match(store, jumper, said) == variants.VariantMatch("unclear")
 
 
 def test_the_variant_choice_needs_an_order_this_conversation_verified(store, settings, conversation_id, jumper):
     with store.session() as s:
         order = make_order(s, make_customer(s), items=[(s.get(Product, jumper), 1)])
         number = order.number
-    assert returns.variant_choice(store, conversation_id, number, None, "large") is None
+    with store.session() as s:
+        assert variants.variant_choice(s, conversation_id, number, None, "large") is None
 
     with store.session() as s:
         s.add(VerifiedOrder(conversation_id=conversation_id, order_id=order.id, verified_at=order.placed_at,
                               last_used_at=dt.datetime.now()))
-    choice = returns.variant_choice(store, conversation_id, number, None, "large")
+    with store.session() as s:
+        choice = variants.variant_choice(s, conversation_id, number, None, "large")
 
     assert (choice.current.size, choice.current.color) == ("M", "Red")
     assert picked(choice.match) == ("matched", "L", "Red")
@@ -507,8 +538,10 @@ def test_a_late_holiday_delivery_is_compensated_with_the_shipping_paid(store, se
         store, conversation_id, placed=placed, delivered=christmas + 3 * DAY, eta=christmas - DAY, shipping_paid="12.95"
     )
 
-    outcome = returns.report_problem(store, conversation_id, number, "late", settings=on(settings, christmas + 4 * DAY))
-    again = returns.report_problem(store, conversation_id, number, "late", settings=on(settings, christmas + 4 * DAY))
+    with store.session() as s:
+        outcome = problem_report.report_problem(s, Conversation(conversation_id), number, "late", settings=on(settings, christmas + 4 * DAY))
+    with store.session() as s:
+        again = problem_report.report_problem(s, Conversation(conversation_id), number, "late", settings=on(settings, christmas + 4 * DAY))
 
     assert outcome.status == "remedied"
     assert outcome.remedy == "compensation"
@@ -524,7 +557,8 @@ def test_a_delivery_on_its_promised_day_is_not_late(store, settings, conversatio
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + 3 * DAY, eta=placed + 3 * DAY)
 
-    outcome = returns.report_problem(store, conversation_id, number, "late", settings=on(settings, placed + 4 * DAY))
+    with store.session() as s:
+        outcome = problem_report.report_problem(s, Conversation(conversation_id), number, "late", settings=on(settings, placed + 4 * DAY))
 
     assert outcome.status == "not_late"
     assert outcome.eta == placed + 3 * DAY
@@ -536,7 +570,8 @@ def test_a_parcel_still_missing_after_its_promised_day_is_late(store, settings, 
     eta = placed + 3 * DAY
     number = build_order(store, conversation_id, placed=placed, delivered=None, eta=eta, shipping_paid="7.50")
 
-    outcome = returns.report_problem(store, conversation_id, number, "late", settings=on(settings, eta + DAY))
+    with store.session() as s:
+        outcome = problem_report.report_problem(s, Conversation(conversation_id), number, "late", settings=on(settings, eta + DAY))
 
     assert outcome.status == "remedied"
     assert outcome.refund.amount == Decimal("7.50")
@@ -546,7 +581,8 @@ def test_a_damaged_item_in_stock_is_replaced(store, settings, conversation_id):
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
 
-    outcome = returns.report_problem(store, conversation_id, number, "damaged", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = problem_report.report_problem(s, Conversation(conversation_id), number, "damaged", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.status == "remedied"
     assert outcome.remedy == "replacement"
@@ -564,9 +600,10 @@ def test_a_damaged_item_out_of_stock_is_refunded(store, settings, conversation_i
         for product in s.execute(select(Product)).scalars():
             product.stock = 1
 
-    outcome = returns.report_problem(
-        store, conversation_id, number, "damaged", prefer="replacement", settings=on(settings, placed + 2 * DAY)
-    )
+    with store.session() as s:
+        outcome = problem_report.report_problem(
+            s, Conversation(conversation_id), number, "damaged", prefer="replacement", settings=on(settings, placed + 2 * DAY)
+        )
 
     assert outcome.remedy == "refund"
     assert outcome.replacement_unavailable
@@ -579,9 +616,10 @@ def test_a_shopper_may_prefer_a_refund_for_a_wrong_item(store, settings, convers
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
 
-    outcome = returns.report_problem(
-        store, conversation_id, number, "wrong_item", prefer="refund", settings=on(settings, placed + 2 * DAY)
-    )
+    with store.session() as s:
+        outcome = problem_report.report_problem(
+            s, Conversation(conversation_id), number, "wrong_item", prefer="refund", settings=on(settings, placed + 2 * DAY)
+        )
 
     assert outcome.remedy == "refund"
     assert outcome.refund.amount == Decimal("30.00")
@@ -592,7 +630,8 @@ def test_a_missing_item_needs_nothing_sent_back(store, settings, conversation_id
     placed = outside_holidays(settings)
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
 
-    outcome = returns.report_problem(store, conversation_id, number, "missing", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = problem_report.report_problem(s, Conversation(conversation_id), number, "missing", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.status == "remedied"
     assert outcome.next_step == "nothing_to_send"
@@ -604,7 +643,8 @@ def test_a_damaged_final_sale_item_is_still_put_right(store, settings, conversat
         store, conversation_id, placed=placed, delivered=placed + DAY, lines=(("Clearance Ornament", "8.00", 1, True),)
     )
 
-    outcome = returns.report_problem(store, conversation_id, number, "damaged", settings=on(settings, placed + 2 * DAY))
+    with store.session() as s:
+        outcome = problem_report.report_problem(s, Conversation(conversation_id), number, "damaged", settings=on(settings, placed + 2 * DAY))
 
     assert outcome.status == "remedied"
 
@@ -614,8 +654,10 @@ def test_a_problem_reported_twice_is_remedied_once(store, settings, conversation
     number = build_order(store, conversation_id, placed=placed, delivered=placed + DAY)
     today = on(settings, placed + 2 * DAY)
 
-    first = returns.report_problem(store, conversation_id, number, "damaged", prefer="refund", settings=today)
-    second = returns.report_problem(store, conversation_id, number, "damaged", prefer="refund", settings=today)
+    with store.session() as s:
+        first = problem_report.report_problem(s, Conversation(conversation_id), number, "damaged", prefer="refund", settings=today)
+    with store.session() as s:
+        second = problem_report.report_problem(s, Conversation(conversation_id), number, "damaged", prefer="refund", settings=today)
 
     assert second.status == "already_remedied"
     assert second.rma == first.rma

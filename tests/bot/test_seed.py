@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 import bot.store.demo_seed
-from bot.returns.commands import holiday_deadline, item_eligibility, return_deadline
+from bot.returns.eligibility import holiday_deadline, item_eligibility, return_deadline
 from bot.store.demo_seed import DEMO_ORDERS, build_demo_store, demo_orders_markdown, seed_command
 from bot.store.engine import Store
 from bot.store.models import (

@@ -7,12 +7,20 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
+from bot.conversation import Conversation
 from bot.money import audit
 from bot.store.models import AgentSession, AuditEntry, HandoffTicket, Refund, ShopperNotice
 from bot.support import accounts as agents, handoff
 from tests.bot.ladder_fixtures import refund_ticket
 from tests.factories import add_events
 from tests.console.conftest import PASSWORD, Client, start_console
+
+
+def ask_for_person(store, conversation_id, channel, reason, summary, settings):
+    """A shopper's request for a person, in its own unit of work (as the handoff action opens it)."""
+    with store.session() as s:
+        return handoff.open_ticket(s, Conversation(conversation_id, channel, []), reason, summary, settings=settings)
+
 
 CONSOLE_GETS = ["/", "/overview", "/tickets/1"]
 CONSOLE_POSTS = ["/logout"] + [f"/tickets/1/{a}" for a in
@@ -80,7 +88,7 @@ def test_a_login_post_without_the_login_forms_token_is_refused(store, accounts, 
 def test_a_reply_rasa_cannot_take_is_saved_and_the_page_says_so(
     store, settings, accounts, dead_rasa_url, conversation_id
 ):
-    ticket, _ = handoff.open_ticket(store, conversation_id, "socketio", "asked_for_human", [], "", settings=settings)
+    ticket, _ = ask_for_person(store, conversation_id, "socketio", "asked_for_human", "", settings)
     down = start_console(store, settings, dead_rasa_url)
     try:
         client = Client(down.url)
@@ -164,8 +172,8 @@ def test_an_account_that_may_no_longer_approve_is_refused(
 
 
 def test_what_a_shopper_wrote_is_shown_escaped(store, settings, accounts, client, conversation_id):
-    ticket, _ = handoff.open_ticket(store, conversation_id, "socketio", "asked_for_human", [],
-                                    "<script>alert(1)</script>", settings=settings)
+    ticket, _ = ask_for_person(store, conversation_id, "socketio", "asked_for_human",
+                               "<script>alert(1)</script>", settings)
     client.log_in("dana")
 
     page = client.get(f"/tickets/{ticket.id}")
@@ -179,8 +187,7 @@ def test_what_a_shopper_wrote_is_shown_escaped(store, settings, accounts, client
 def test_the_queue_lists_open_tickets_oldest_first_with_wait_reason_amount_and_channel(
     store, settings, accounts, client, conversation_id
 ):
-    first, _ = handoff.open_ticket(store, f"{conversation_id}-a", "telegram", "frustration", [], "cross",
-                                   settings=settings)
+    first, _ = ask_for_person(store, f"{conversation_id}-a", "telegram", "frustration", "cross", settings)
     second = refund_ticket(store, settings, f"{conversation_id}-b", settings.bot_refund_limit + Decimal("10.50"))
     with store.session() as s:
         s.get(HandoffTicket, first.id).created_at = settings.now() - dt.timedelta(minutes=95)
@@ -311,8 +318,7 @@ def test_telling_the_shopper_keeps_the_conversation_paused_while_the_agent_has_i
 
 
 def test_a_reply_goes_to_the_shoppers_channel_through_rasa(store, settings, accounts, client, fake_rasa, conversation_id):
-    ticket, _ = handoff.open_ticket(store, conversation_id, "socketio", "asked_for_human", [], "wants a person",
-                                    settings=settings)
+    ticket, _ = ask_for_person(store, conversation_id, "socketio", "asked_for_human", "wants a person", settings)
     client.log_in("dana")
 
     page = client.act(ticket.id, "reply", text="Hi, I'm Dana from the team. Checking now!")
@@ -374,9 +380,9 @@ def test_claim_forward_and_resolve_are_recorded(store, settings, accounts, clien
 
 
 def test_the_overview_counts_tickets_and_conversations_without_a_human(store, settings, accounts, client, conversation_id):
-    handoff.open_ticket(store, f"{conversation_id}-a", "rest", "frustration", [], "", settings=settings)
-    handoff.open_ticket(store, f"{conversation_id}-b", "rest", "frustration", [], "", settings=settings)
-    handoff.open_ticket(store, f"{conversation_id}-c", "rest", "asked_for_human", [], "", settings=settings)
+    ask_for_person(store, f"{conversation_id}-a", "rest", "frustration", "", settings)
+    ask_for_person(store, f"{conversation_id}-b", "rest", "frustration", "", settings)
+    ask_for_person(store, f"{conversation_id}-c", "rest", "asked_for_human", "", settings)
     client.log_in("dana")
 
     text = client.get("/overview").text()
@@ -388,7 +394,7 @@ def test_the_overview_counts_tickets_and_conversations_without_a_human(store, se
 def test_the_ticket_page_shows_the_whole_conversation_from_rasas_tracker_store(
     store, settings, accounts, client, conversation_id, tracker_table
 ):
-    ticket, _ = handoff.open_ticket(store, conversation_id, "rest", "asked_for_human", [], "", settings=settings)
+    ticket, _ = ask_for_person(store, conversation_id, "rest", "asked_for_human", "", settings)
     add_events(store, conversation_id, ("user", "where is my parcel?"), ("bot", "Let me get a person."),
                ("pause", None), ("user", "hello? still there?"))
     client.log_in("dana")
@@ -404,7 +410,7 @@ def test_the_overview_shares_conversations_the_bot_handled_alone(
 ):
     for n in range(4):
         add_events(store, f"{conversation_id}-{n}", ("user", "hi"), ("bot", "Hello!"))
-    handoff.open_ticket(store, f"{conversation_id}-0", "rest", "frustration", [], "", settings=settings)
+    ask_for_person(store, f"{conversation_id}-0", "rest", "frustration", "", settings)
     client.log_in("dana")
 
     text = client.get("/overview").text()

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event, func, select
 
+from bot.conversation import Conversation
 from bot.money import audit, refunds
 from bot.orders import lookup as orders
 from bot.settings import load_settings
@@ -85,8 +86,8 @@ def order_with_shipping(store, skip: int = 0) -> int:
 def escalate_shipping_refund(store, order_id: int, conversation_id: str, settings) -> None:
     with store.session() as s:
         order = refunds.lock_order(s, order_id)
-        refunds.refund_shipping_in(s, order, reason="late delivery", conversation_id=conversation_id,
-                                   channel="rest", transcript=[], settings=settings)
+        refunds.refund_shipping(s, order, reason="late delivery", conversation=Conversation(conversation_id, "rest", []),
+                                settings=settings)
 
 
 def test_an_escalated_refund_its_audit_and_its_ticket_vanish_together(scratch_postgres_store):
@@ -108,8 +109,9 @@ def test_an_escalated_refund_its_audit_and_its_ticket_vanish_together(scratch_po
 
 
 def open_ticket(store, conversation_id: str) -> None:
-    handoff.open_ticket(store, conversation_id, "rest", "asked_for_human", [], "asked for a person",
-                        settings=load_settings())
+    with store.session() as s:
+        handoff.open_ticket(s, Conversation(conversation_id, "rest", []), "asked_for_human", "asked for a person",
+                            settings=load_settings())
 
 
 def test_a_ticket_and_its_audit_entry_vanish_together(scratch_postgres_store):
