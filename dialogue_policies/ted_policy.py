@@ -12,6 +12,7 @@ prediction's policy name, `rasa test`) sees it unchanged. A TED trained on end-t
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -54,6 +55,7 @@ class TEDPolicy(ted_policy.TEDPolicy):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.remembered: "OrderedDict[StateKey, PolicyPrediction]" = OrderedDict()
+        self._remembering = threading.Lock()  # Rasa predicts on one thread, but need not
 
     def predict_action_probabilities(
         self,
@@ -66,12 +68,10 @@ class TEDPolicy(ted_policy.TEDPolicy):
         if self.model is None or TEXT in self.fake_features:
             return super().predict_action_probabilities(tracker, domain, rule_only_data, precomputations, **kwargs)
         key = self.dialogue_state(tracker, domain, rule_only_data)
-        prediction = self.remembered.get(key)
+        prediction = self.recall(key)
         if prediction is None:
             prediction = super().predict_action_probabilities(tracker, domain, rule_only_data, precomputations, **kwargs)
             self.remember(key, prediction)
-        else:
-            self.remembered.move_to_end(key)
         return fresh_copy(prediction)
 
     def dialogue_state(self, tracker: DialogueStateTracker, domain: Domain,
@@ -83,7 +83,16 @@ class TEDPolicy(ted_policy.TEDPolicy):
         )
         return state_key(states)
 
+    def recall(self, key: StateKey) -> Optional[PolicyPrediction]:
+        with self._remembering:
+            prediction = self.remembered.get(key)
+            if prediction is not None:
+                self.remembered.move_to_end(key)
+            return prediction
+
     def remember(self, key: StateKey, prediction: PolicyPrediction) -> None:
-        self.remembered[key] = fresh_copy(prediction)
-        if len(self.remembered) > REMEMBERED_STATES:
-            self.remembered.popitem(last=False)
+        """Kept as a copy of its own; the least recently used state goes when full."""
+        with self._remembering:
+            self.remembered[key] = fresh_copy(prediction)
+            if len(self.remembered) > REMEMBERED_STATES:
+                self.remembered.popitem(last=False)

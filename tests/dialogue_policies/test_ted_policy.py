@@ -71,3 +71,17 @@ def test_a_caller_changing_its_prediction_changes_no_one_elses(trained):
     mine.optional_events.append("anything")
     theirs = policy.predict_action_probabilities(tracker, domain)
     assert theirs.probabilities[0] != 99.0 and theirs.optional_events == []
+
+
+def test_the_least_recently_used_state_is_forgotten_when_full(trained, monkeypatch):
+    from dialogue_policies import ted_policy
+
+    policy, domain = trained
+    monkeypatch.setattr(ted_policy, "REMEMBERED_STATES", 2)
+    policy.remembered.clear()
+    keys = []
+    for tracker in story_points(domain):
+        policy.predict_action_probabilities(tracker, domain)
+        key = policy.dialogue_state(tracker, domain, None)
+        keys = [k for k in keys if k != key] + [key]
+    assert list(policy.remembered) == keys[-2:]
