@@ -16,9 +16,14 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 
-from bot.settings import load_settings
+from bot.settings import get_settings, load_settings
 from bot.store.engine import Store, create_database_if_missing
-from tests import servers  # noqa: F401  (gives this run its own API and action server secrets)
+from tests import servers
+
+# Every setting at its committed default plus this run's own secrets, in this process and every
+# server it starts: the developer's `.env` (and settings exported in their shell) change nothing
+# here (tests/test_settings_isolation.py). `make run` still reads `.env`.
+servers.use_test_environment()
 
 if TYPE_CHECKING:
     from tests.servers import RasaServer
@@ -59,8 +64,35 @@ def store(database_url) -> Store:
 
 @pytest.fixture
 def settings():
-    """Settings as the running assistant reads them (.env and environment)."""
-    return load_settings()
+    """The test run's settings: the committed defaults plus what the run and the test set in
+    the environment (secrets, monkeypatch.setenv); never the developer's `.env`."""
+    return load_settings(dict(os.environ))
+
+
+# Fixtures of the shared demo stack, which runs on the store's date servers.stack_today().
+STACK_FIXTURES = frozenset({"demo_store", "assistant", "running_stack"})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def the_stacks_date(request):
+    """In a module with tests on the shared demo stack, the tests and the module's own fixtures
+    read the stack's date from their settings too (TINSEL_TODAY), so what they expect is computed
+    for the day the store was seeded and runs on."""
+    on_the_stack = any(getattr(item, "module", None) is request.module and not STACK_FIXTURES.isdisjoint(item.fixturenames)
+                       for item in request.session.items)
+    if not on_the_stack:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TINSEL_TODAY", servers.stack_today().isoformat())
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
+
+
+def stack_env(**extra: str) -> dict[str, str]:
+    """The environment of the shared stack's servers: the test run's, on the stack's date."""
+    return {**os.environ, "TINSEL_TODAY": servers.stack_today().isoformat(), **extra}
 
 
 @pytest.fixture
@@ -89,10 +121,10 @@ def conversation_id() -> str:
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory) -> Store:
-    """A seeded demo store on SQLite, shared by the conversation tests."""
+    """A seeded demo store on SQLite, shared by the conversation tests, for servers.stack_today()."""
     from tests.servers import seeded_demo_store
 
-    demo = seeded_demo_store(tmp_path_factory.mktemp("demo") / "demo-store.db")
+    demo = seeded_demo_store(tmp_path_factory.mktemp("demo") / "demo-store.db", today=servers.stack_today())
     yield demo
     demo.dispose()
 
@@ -104,7 +136,7 @@ def assistant(demo_store, tmp_path_factory):
     from tests.servers import require_model
 
     require_model()
-    server = ActionServer(demo_store.url, tmp_path_factory.mktemp("actions") / "actions.log")
+    server = ActionServer(demo_store.url, tmp_path_factory.mktemp("actions") / "actions.log", env=stack_env())
     bot = Assistant(server.url)
     yield bot
     bot.close()
@@ -132,24 +164,24 @@ class RunningStack:
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory):
     from tests.servers import (ROOT, ActionServer, RasaServer, WebchatServer, free_port, require_model,
-                               seeded_demo_store)
+                               seeded_demo_store, stack_today)
 
     require_model()
     workdir = tmp_path_factory.mktemp("stack")
-    store = seeded_demo_store(workdir / "demo-store.db")
+    store = seeded_demo_store(workdir / "demo-store.db", today=stack_today())
     servers = []
     try:
-        actions = ActionServer(store.url, workdir / "actions.log")
+        actions = ActionServer(store.url, workdir / "actions.log", env=stack_env())
         servers.append(actions)
         webchat_port = free_port()
         rasa = RasaServer(database_url=store.url, action_server_url=actions.url,
                           credentials=ROOT / "credentials.yml", log_path=workdir / "rasa.log",
                           # Libraries at INFO: Sanic's access log would print request URLs, which
                           # carry the API token; tests/security checks no log shows it.
-                          env={**os.environ, "WEBCHAT_ORIGIN": f"http://127.0.0.1:{webchat_port}",
-                               "LOG_LEVEL_LIBRARIES": "INFO"})
+                          env=stack_env(WEBCHAT_ORIGIN=f"http://127.0.0.1:{webchat_port}",
+                                        LOG_LEVEL_LIBRARIES="INFO"))
         servers.append(rasa)
-        webchat = WebchatServer(rasa.url, workdir / "webchat.log", port=webchat_port)
+        webchat = WebchatServer(rasa.url, workdir / "webchat.log", port=webchat_port, env=stack_env())
         servers.append(webchat)
         yield RunningStack(rasa_url=rasa.url, database_url=store.url, store=store, webchat_url=webchat.url,
                            action_server_url=actions.url, rasa=rasa, workdir=workdir)

@@ -2,6 +2,9 @@
 each on a free port, waited for until it answers, or an error that names its log."""
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import functools
 import json
 import os
 import secrets
@@ -31,6 +34,32 @@ def use_test_secrets() -> None:
 
 
 use_test_secrets()
+
+
+def settings_defaults() -> dict[str, str]:
+    """Every variable `load_settings` reads, with the committed default it falls back to ("" where
+    the default is "unset"). Recorded from load_settings itself, so a new setting is covered too."""
+    from bot.settings import load_settings
+
+    defaults: dict[str, str] = {}
+
+    class Recorder(dict):
+        def get(self, name, default=None):
+            defaults[name] = "" if default is None else str(default)
+            return default
+
+    load_settings(Recorder())
+    return defaults
+
+
+def use_test_environment() -> None:
+    """The test run's environment (tests/conftest.py): every setting at its committed default,
+    plus fresh secrets. Set in the environment, they win over any `.env` (load_settings never
+    lets `.env` override the environment) here and in every server the tests start, so neither
+    the developer's `.env` nor settings exported in their shell change what the tests see.
+    Tests and fixtures set what they need on top (monkeypatch.setenv, a server's `env`)."""
+    os.environ.update(settings_defaults())
+    use_test_secrets()
 
 
 def api_token() -> str:
@@ -101,11 +130,12 @@ class ActionServer(ServerProcess):
 
     name = "action server"
 
-    def __init__(self, database_url: str, log_path: Path, port: int | None = None):
+    def __init__(self, database_url: str, log_path: Path, port: int | None = None,
+                 env: dict[str, str] | None = None):
         port = port or free_port()
         super().__init__(
             [sys.executable, "-m", "actions.server", "--port", str(port)],
-            port=port, env={**os.environ, "DATABASE_URL": database_url}, log_path=log_path,
+            port=port, env={**(env or os.environ), "DATABASE_URL": database_url}, log_path=log_path,
         )
         self.url = f"{self.base_url}/webhook"
 
@@ -169,11 +199,12 @@ class WebchatServer(ServerProcess):
 
     name = "web chat server"
 
-    def __init__(self, rasa_url: str, log_path: Path, port: int | None = None):
+    def __init__(self, rasa_url: str, log_path: Path, port: int | None = None,
+                 env: dict[str, str] | None = None):
         port = port or free_port()
         super().__init__(
             [sys.executable, "-m", "bot", "webchat", "--host", "127.0.0.1", "--port", str(port)],
-            port=port, env={**os.environ, "RASA_URL": rasa_url}, log_path=log_path,
+            port=port, env={**(env or os.environ), "RASA_URL": rasa_url}, log_path=log_path,
         )
         self.url = f"{self.base_url}/"
 
@@ -215,13 +246,70 @@ def require_model() -> None:
     pytest.skip(f"{MODEL} not trained yet (make train)")
 
 
-def seeded_demo_store(path: Path):
-    """A fresh SQLite demo store at `path`, seeded as `python -m bot seed` does."""
+def seeded_demo_store(path: Path, today: dt.date | None = None):
+    """A fresh SQLite demo store at `path`, seeded as `python -m bot seed` does (for the store's
+    date `today`, default the settings' own)."""
     from bot.settings import load_settings
     from bot.store.demo_seed import build_demo_store
     from bot.store.engine import Store
 
+    settings = load_settings()
+    if today is not None:
+        settings = dataclasses.replace(settings, today_override=today)
     store = Store(f"sqlite:///{path}")
     store.create_schema()
-    build_demo_store(store, load_settings())
+    build_demo_store(store, settings)
     return store
+
+
+def personal_touch_order(store, settings) -> tuple[str, str, str] | None:
+    """The first shipped or delivered demo order whose customer is due a personal touch (a
+    birthday offer, refill reminder or first-order thanks) on the settings' date: its number,
+    email and the touch's text."""
+    from sqlalchemy import select
+
+    from bot.engagement import touches
+    from bot.store.models import Order
+
+    with store.session() as s:
+        query = select(Order).where(Order.status.in_(("shipped", "delivered"))).order_by(Order.id)
+        for order in s.execute(query).scalars():
+            touch = touches.personal_touch(s, order.customer, touches.TouchContext(), settings.today(), settings)
+            if touch is not None and touch.kind != "complement":
+                return order.number, order.customer.email, touch.text
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def stack_today() -> dt.date:
+    """The store's date (TINSEL_TODAY) the shared demo stack is seeded and runs on
+    (tests/conftest.py), so its conversation tests pass on every day of the year: see
+    stack_date_for, from the test run's settings and the real date."""
+    from bot.settings import load_settings
+
+    return stack_date_for(load_settings(dict(os.environ, TINSEL_TODAY="")))
+
+
+def stack_date_for(settings) -> dt.date:
+    """The day before the holiday sale that is on or comes next after `settings.today()`
+    (HOLIDAY_SALE_START; a shopper can still ask to be reminded of it), or the nearest day
+    before that on which a demo customer is due a personal touch (from a demo store seeded for
+    that day)."""
+    from bot.engagement import holiday_calendar
+    from bot.store.demo_seed import build_demo_store
+    from bot.store.engine import Store
+
+    day = holiday_calendar.holiday_sale(settings.today(), settings).start - dt.timedelta(days=1)
+    for _ in range(366):
+        on_day = dataclasses.replace(settings, today_override=day)
+        if holiday_calendar.holiday_sale(day, on_day).status == "upcoming":
+            store = Store("sqlite://")
+            try:
+                store.create_schema()
+                build_demo_store(store, on_day)
+                if personal_touch_order(store, on_day) is not None:
+                    return day
+            finally:
+                store.dispose()
+        day -= dt.timedelta(days=1)
+    raise RuntimeError("no day in the year before the holiday sale has a demo customer due a personal touch")

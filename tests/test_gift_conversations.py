@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from bot.engagement import touches as engagement
 from bot.settings import load_settings
 from bot.store.models import Customer, Order, Product, WishlistItem
+from tests.servers import personal_touch_order
 
 pytestmark = pytest.mark.usefixtures("assistant")
 
@@ -140,14 +141,11 @@ def test_points_ask_for_the_order_first(assistant, demo_store):
 
 
 def first_order_with_a_personal_touch(store):
-    """A demo order whose customer gets a birthday offer, refill reminder or first-order thanks."""
-    config = load_settings()
-    with store.session() as s:
-        for order in s.execute(select(Order).where(Order.status.in_(("shipped", "delivered"))).order_by(Order.id)).scalars():
-            touch = engagement.personal_touch(s, order.customer, engagement.TouchContext(), config.today(), config)
-            if touch is not None and touch.kind != "complement":
-                return order.number, order.customer.email, touch.text
-    pytest.skip("no demo customer is due a personal touch today")
+    """A demo order whose customer gets a birthday offer, refill reminder or first-order thanks:
+    the shared stack's date (servers.stack_today()) is chosen so that there is one."""
+    found = personal_touch_order(store, load_settings())
+    assert found is not None, f"no demo customer is due a personal touch on the stack's date {load_settings().today()}"
+    return found
 
 
 def test_one_personal_touch_per_conversation(assistant, demo_store):

@@ -1,5 +1,8 @@
 """Sale reminders in whole conversations: asked for in the chat, stored in the demo store, and
-spoken into the same conversation when the runner fires them at the sale's first morning."""
+spoken into the same conversation when the runner fires them at the sale's first morning.
+
+The shared stack runs on servers.stack_today(), a day before the sale (tests/conftest.py), so
+there is always a sale to be reminded of, whatever the real date."""
 from __future__ import annotations
 
 import dataclasses
@@ -19,15 +22,20 @@ from tests.servers import api_token
 pytestmark = pytest.mark.usefixtures("assistant")
 
 
+def sale_to_come(config):
+    """The sale the shopper asks about; the stack's date is chosen before it starts."""
+    sale = holiday_calendar.holiday_sale(config.today(), config)
+    assert sale.status == "upcoming", f"the stack's date {config.today()} should come before the sale"
+    return sale
+
+
 def reminder_of(store, conversation_id: str):
     return [r for r in reminders.upcoming(store) if r.conversation_id == conversation_id]
 
 
 def test_a_reminder_offered_after_the_sale_dates_arrives_when_the_sale_starts(assistant, demo_store):
     config = load_settings()
-    sale = holiday_calendar.holiday_sale(config.today(), config)
-    if sale.status == "on":
-        pytest.skip("the sale is on today: there is nothing to be reminded of")
+    sale_to_come(config)
     chat = assistant.new_conversation()
     answer = chat.say("when is your black friday sale?")
     assert holiday_calendar.sale_dates_text(config.today(), config) in answer
@@ -49,8 +57,7 @@ def test_a_reminder_offered_after_the_sale_dates_arrives_when_the_sale_starts(as
 
 def test_asking_for_a_reminder_directly_and_twice_keeps_one(assistant, demo_store):
     config = load_settings()
-    if holiday_calendar.holiday_sale(config.today(), config).status == "on":
-        pytest.skip("the sale is on today: there is nothing to be reminded of")
+    sale_to_come(config)
     chat = assistant.new_conversation()
     assert "I'll send you a message in this chat" in chat.say("can you remind me when the black friday sale starts?")
     assert "You're all set" in chat.say("please remind me when the sale starts")
@@ -81,8 +88,7 @@ def bot_messages(rasa_url: str, sender: str) -> list[str]:
 def test_the_runner_fires_the_reminder_through_a_running_rasa_server(running_stack):
     """What `make run` does: REST conversation, reminder runner, Rasa's trigger_intent API."""
     config = dataclasses.replace(load_settings(), rasa_url=running_stack.rasa_url)
-    if holiday_calendar.holiday_sale(config.today(), config).status == "on":
-        pytest.skip("the sale is on today: there is nothing to be reminded of")
+    sale_to_come(config)
     sender = f"live-{uuid.uuid4().hex[:10]}"
     conversation = rest_conversation_id(sender)  # REST conversations are kept as rest:<sender>
     answer = running_stack.rasa.say(sender, "please remind me when your black friday sale starts")
