@@ -290,8 +290,9 @@ def test_an_agent_sees_the_conversation_and_resolving_the_ticket_gives_it_back_t
     assert "it's for my brother's birthday on friday" in since
 
     # The CLI acts as a named console account, and a pending refund is decided before resolving.
-    agents.add_account(store, "supervisor.morgan", "supervisor", settings.supervisor_refund_limit,
-                       "morgan-test-password", settings)
+    with store.session() as s:
+        agents.add_account(s, "supervisor.morgan", "supervisor", settings.supervisor_refund_limit,
+                           "morgan-test-password", settings)
     assert "approved by supervisor.morgan" in bot_cli(store, rasa, "approve", str(ticket_id),
                                                       "--agent", "supervisor.morgan")
     resolved = bot_cli(store, rasa, "resolve", str(ticket_id), "--agent", "supervisor.morgan",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import TextIO
+from typing import Callable, TextIO
+
+from sqlalchemy.orm import Session
 
 from bot.store.engine import Store, get_store
 from bot.support import accounts as agents
@@ -32,8 +34,8 @@ def add_command(
     stdin: TextIO | None = None,
     out: TextIO | None = None,
 ) -> int:
-    def create(store: Store, password: str) -> str:
-        account = agents.add_account(store, username, role, limit, password)
+    def create(session: Session, password: str) -> str:
+        account = agents.add_account(session, username, role, limit, password)
         return f"Account {account.username} ({account.role}) created, refund limit {account.refund_limit:.2f}."
 
     return _with_new_password(create, "created", store, stdin, out)
@@ -43,15 +45,18 @@ def reset_password_command(
     username: str, store: Store | None = None, stdin: TextIO | None = None, out: TextIO | None = None
 ) -> int:
     """Sets a new password (read like `add` does) and ends the account's console sessions."""
-    def reset(store: Store, password: str) -> str:
-        agents.reset_password(store, username, password)
+    def reset(session: Session, password: str) -> str:
+        agents.reset_password(session, username, password)
         return f"New password set for {username.strip().lower()}; its open console sessions are ended."
 
     return _with_new_password(reset, "changed", store, stdin, out)
 
 
-def _with_new_password(change, verb: str, store: Store | None, stdin: TextIO | None, out: TextIO | None) -> int:
-    """Reads the password twice, then makes the account change; one wording for both commands."""
+def _with_new_password(
+    change: Callable[[Session, str], str], verb: str, store: Store | None, stdin: TextIO | None, out: TextIO | None
+) -> int:
+    """Reads the password twice, then makes the account change in one unit of work (nothing is
+    written when it is refused); one wording for both commands."""
     store = store or get_store()
     out = out or sys.stdout
     password = read_password(stdin or sys.stdin)
@@ -60,8 +65,10 @@ def _with_new_password(change, verb: str, store: Store | None, stdin: TextIO | N
         return 1
     store.create_schema()
     try:
-        print(change(store, password), file=out)
+        with store.session() as session:
+            done = change(session, password)
     except agents.AccountError as exc:
         print(f"Not {verb}: {exc}.", file=out)
         return 1
+    print(done, file=out)
     return 0

@@ -123,7 +123,8 @@ def handoffs_command(
             return 2
         if action == "show":
             return _show(store, ticket, settings, out)
-        account = agents.active_account(store, agent or "")
+        with store.reading() as session:
+            account = agents.active_account(session, agent or "")
         if account is None:
             print(f"No active console account called {agent!r}: act as your own with --agent NAME "
                   "(python -m bot agents add NAME creates one). Nothing was changed.", file=out)

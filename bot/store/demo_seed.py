@@ -830,7 +830,9 @@ def _schema_only(store: Store, force: bool) -> int:
 def _print_demo_logins(store: Store, settings: Settings) -> None:
     """Shows a demo login's password once, when it is created; later runs say how to set a new one."""
     print(f"Agents' console logins (demo only; `python -m bot console`, port {settings.console_port}):")
-    for username, role, password, limit in agents.ensure_demo_accounts(store, settings):
+    with store.session() as session:
+        logins = agents.ensure_demo_accounts(session, settings)
+    for username, role, password, limit in logins:
         if password is not None:
             print(f"  {username} / {password}  ({role}, refund limit {limit:.2f}) - shown only now, note it")
         else:

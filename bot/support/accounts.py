@@ -5,6 +5,10 @@ Each account has its own refund limit in the database, read at the moment of eve
 in constant time; a login is an AgentSession row holding only the SHA-256 of the cookie's
 random token, so a copy of the database does not let anyone in. Session expiry uses the
 wall clock (UTC), never TINSEL_TODAY, which pins the store's calendar for demos.
+
+Every function here works in the caller's unit of work (a Session): the console, the terminal
+and the demo seed open it, `store.session()` where a login, log-out or account change is
+written and `store.reading()` for a look-up.
 """
 from __future__ import annotations
 
@@ -17,10 +21,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.money import audit
 from bot.settings import Settings, get_settings
-from bot.store.engine import Store
 from bot.store.models import AgentAccount, AgentSession
 
 ROLES = ("agent", "supervisor")
@@ -105,7 +109,7 @@ def parse_limit(text: str | Decimal) -> Decimal:
 
 
 def add_account(
-    store: Store,
+    session: Session,
     username: str,
     role: str,
     refund_limit: str | Decimal,
@@ -125,51 +129,48 @@ def add_account(
     limit = parse_limit(refund_limit)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    with store.session() as s:
-        if s.execute(select(AgentAccount.id).where(AgentAccount.username == username)).first():
-            raise AccountError(f"there is already an account called {username}")
-        account = AgentAccount(
-            username=username,
-            role=role,
-            refund_limit=limit,
-            password_hash=hash_password(password),
-            active=True,
-            created_at=settings.now(),
-        )
-        s.add(account)
-        s.flush()
-        audit.record(
-            s,
-            actor=actor,
-            action=audit.AGENT_ACCOUNT_ADDED,
-            at=settings.now(),
-            amount=limit,
-            detail=f"{username} ({role}), refund limit {limit}",
-        )
-        return account
+    if session.execute(select(AgentAccount.id).where(AgentAccount.username == username)).first():
+        raise AccountError(f"there is already an account called {username}")
+    account = AgentAccount(
+        username=username,
+        role=role,
+        refund_limit=limit,
+        password_hash=hash_password(password),
+        active=True,
+        created_at=settings.now(),
+    )
+    session.add(account)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=audit.AGENT_ACCOUNT_ADDED,
+        at=settings.now(),
+        amount=limit,
+        detail=f"{username} ({role}), refund limit {limit}",
+    )
+    return account
 
 
-def ensure_demo_accounts(store: Store, settings: Settings) -> list[tuple[str, str, str | None, Decimal]]:
+def ensure_demo_accounts(session: Session, settings: Settings) -> list[tuple[str, str, str | None, Decimal]]:
     """The demo logins, created if missing: [(username, role, password, limit)].
 
     The password is a fresh random one for an account created now and None for one that
     already existed: only its hash is kept, so it can be shown once, when it is made.
     """
     limits = {"agent": settings.agent_refund_limit, "supervisor": settings.supervisor_refund_limit}
-    with store.session() as s:
-        existing = set(s.execute(select(AgentAccount.username)).scalars())
+    existing = set(session.execute(select(AgentAccount.username)).scalars())
     created = {}
     for username, role in DEMO_ACCOUNTS:
         if username not in existing:
             created[username] = secrets.token_urlsafe(12)
-            add_account(store, username, role, limits[role], created[username], settings, actor="seed")
-    with store.session() as s:
-        stored = {a.username: a.refund_limit for a in s.execute(select(AgentAccount)).scalars()}
+            add_account(session, username, role, limits[role], created[username], settings, actor="seed")
+    stored = {a.username: a.refund_limit for a in session.execute(select(AgentAccount)).scalars()}
     return [(u, role, created.get(u), stored[u]) for u, role in DEMO_ACCOUNTS]
 
 
 def reset_password(
-    store: Store, username: str, password: str, settings: Settings | None = None, actor: str = "system"
+    session: Session, username: str, password: str, settings: Settings | None = None, actor: str = "system"
 ) -> None:
     """Gives an account a new password, lifts its lock-out and ends its console sessions
     (whoever knew the old one is logged out); AccountError says what is wrong."""
@@ -177,62 +178,61 @@ def reset_password(
     username = (username or "").strip().lower()
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    with store.session() as s:
-        account = s.execute(select(AgentAccount).where(AgentAccount.username == username)).scalar_one_or_none()
-        if account is None:
-            raise AccountError(f"there is no account called {username}")
-        account.password_hash = hash_password(password)
-        account.failed_logins = 0
-        account.locked_until = None
-        now = utc_now()
-        for session in s.execute(
-            select(AgentSession).where(AgentSession.account_id == account.id, AgentSession.ended_at.is_(None))
-        ).scalars():
-            session.ended_at = now
-        audit.record(s, actor=actor, action=AGENT_PASSWORD_RESET, at=settings.now(), detail=username)
+    account = session.execute(select(AgentAccount).where(AgentAccount.username == username)).scalar_one_or_none()
+    if account is None:
+        raise AccountError(f"there is no account called {username}")
+    account.password_hash = hash_password(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    now = utc_now()
+    for console_session in session.execute(
+        select(AgentSession).where(AgentSession.account_id == account.id, AgentSession.ended_at.is_(None))
+    ).scalars():
+        console_session.ended_at = now
+    audit.record(session, actor=actor, action=AGENT_PASSWORD_RESET, at=settings.now(), detail=username)
 
 
 def log_in(
-    store: Store, username: str, password: str, settings: Settings | None = None, now: dt.datetime | None = None
+    session: Session, username: str, password: str, settings: Settings | None = None, now: dt.datetime | None = None
 ) -> Login | None:
-    """A new session for the right username and password, else None; both are audited."""
+    """A new console session for the right username and password, else None; both are audited
+    (and a wrong password counted), so the caller's unit of work writes."""
     settings = settings or get_settings()
     now = now or utc_now()
     username = username.strip().lower()[:80]
-    with store.session() as s:
-        account = s.execute(
-            select(AgentAccount).where(AgentAccount.username == username).with_for_update()
-        ).scalar_one_or_none()
-        matches = verify_password(password, account.password_hash if account else _UNKNOWN_ACCOUNT_HASH)
-        locked = account is not None and account.locked_until is not None and account.locked_until > now
-        if account is None or not matches or not account.active or locked:
-            if account is None:
-                why = "unknown account"
-            elif locked:
-                why = f"locked until {account.locked_until:%H:%M} UTC after {MAX_FAILED_LOGINS} wrong passwords"
-            elif not matches:
-                why = _count_wrong_password(account, now)
-            else:
-                why = "inactive account"
-            audit.record(
-                s, actor=username or "?", action=audit.CONSOLE_LOGIN_FAILED, at=settings.now(), detail=why
-            )
-            return None
-        account.failed_logins = 0
-        token = secrets.token_urlsafe(32)
-        session = AgentSession(
-            account_id=account.id,
-            token_hash=token_hash(token),
-            csrf_token=secrets.token_urlsafe(32),
-            created_at=now,
-            expires_at=now + dt.timedelta(minutes=settings.console_session_minutes),
+    account = session.execute(
+        select(AgentAccount).where(AgentAccount.username == username).with_for_update()
+    ).scalar_one_or_none()
+    matches = verify_password(password, account.password_hash if account else _UNKNOWN_ACCOUNT_HASH)
+    locked = account is not None and account.locked_until is not None and account.locked_until > now
+    if account is None or not matches or not account.active or locked:
+        if account is None:
+            why = "unknown account"
+        elif locked:
+            why = f"locked until {account.locked_until:%H:%M} UTC after {MAX_FAILED_LOGINS} wrong passwords"
+        elif not matches:
+            why = _count_wrong_password(account, now)
+        else:
+            why = "inactive account"
+        audit.record(
+            session, actor=username or "?", action=audit.CONSOLE_LOGIN_FAILED, at=settings.now(), detail=why
         )
-        s.add(session)
-        s.flush()
-        audit.record(s, actor=account.username, action=audit.CONSOLE_LOGIN, at=settings.now(),
-                     detail=f"console session {session.id}")
-        agent = Agent(account.id, account.username, account.role, session.id, session.csrf_token)
-        return Login(agent, token, session.expires_at)
+        return None
+    account.failed_logins = 0
+    token = secrets.token_urlsafe(32)
+    console_session = AgentSession(
+        account_id=account.id,
+        token_hash=token_hash(token),
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + dt.timedelta(minutes=settings.console_session_minutes),
+    )
+    session.add(console_session)
+    session.flush()
+    audit.record(session, actor=account.username, action=audit.CONSOLE_LOGIN, at=settings.now(),
+                 detail=f"console session {console_session.id}")
+    agent = Agent(account.id, account.username, account.role, console_session.id, console_session.csrf_token)
+    return Login(agent, token, console_session.expires_at)
 
 
 def _count_wrong_password(account: AgentAccount, now: dt.datetime) -> str:
@@ -244,47 +244,48 @@ def _count_wrong_password(account: AgentAccount, now: dt.datetime) -> str:
     return f"wrong password; locked for {LOCKOUT.seconds // 60} minutes"
 
 
-def agent_for_token(store: Store, token: str | None, now: dt.datetime | None = None) -> Agent | None:
-    """Who holds this cookie token, if the session is current and the account active."""
+def agent_for_token(session: Session, token: str | None, now: dt.datetime | None = None) -> Agent | None:
+    """Who holds this cookie token, if the console session is current and the account active;
+    it only reads, so every page view can look it up without the write lock."""
     if not token:
         return None
     now = now or utc_now()
-    with store.session() as s:
-        row = s.execute(
-            select(AgentSession, AgentAccount)
-            .join(AgentAccount, AgentSession.account_id == AgentAccount.id)
-            .where(
-                AgentSession.token_hash == token_hash(token),
-                AgentSession.ended_at.is_(None),
-                AgentSession.expires_at > now,
-                AgentAccount.active.is_(True),
-            )
-        ).first()
-        if row is None:
-            return None
-        session, account = row
-        return Agent(account.id, account.username, account.role, session.id, session.csrf_token)
+    row = session.execute(
+        select(AgentSession, AgentAccount)
+        .join(AgentAccount, AgentSession.account_id == AgentAccount.id)
+        .where(
+            AgentSession.token_hash == token_hash(token),
+            AgentSession.ended_at.is_(None),
+            AgentSession.expires_at > now,
+            AgentAccount.active.is_(True),
+        )
+    ).first()
+    if row is None:
+        return None
+    console_session, account = row
+    return Agent(account.id, account.username, account.role, console_session.id, console_session.csrf_token)
 
 
 def csrf_matches(agent: Agent, submitted: str | None) -> bool:
     return bool(submitted) and hmac.compare_digest(agent.csrf_token.encode(), str(submitted).encode())
 
 
-def log_out(store: Store, agent: Agent, settings: Settings | None = None, now: dt.datetime | None = None) -> None:
+def log_out(
+    session: Session, agent: Agent, settings: Settings | None = None, now: dt.datetime | None = None
+) -> None:
+    """Ends the agent's console session (once) and audits it."""
     settings = settings or get_settings()
-    with store.session() as s:
-        session = s.get(AgentSession, agent.session_id)
-        if session is not None and session.ended_at is None:
-            session.ended_at = now or utc_now()
-            audit.record(s, actor=agent.username, action=audit.CONSOLE_LOGOUT, at=settings.now(),
-                         detail=f"console session {session.id}")
+    console_session = session.get(AgentSession, agent.session_id)
+    if console_session is not None and console_session.ended_at is None:
+        console_session.ended_at = now or utc_now()
+        audit.record(session, actor=agent.username, action=audit.CONSOLE_LOGOUT, at=settings.now(),
+                     detail=f"console session {console_session.id}")
 
 
-def refund_limit_of(store: Store, account_id: int) -> Decimal | None:
+def refund_limit_of(session: Session, account_id: int) -> Decimal | None:
     """The account's own limit as the database has it now (None: no such active account)."""
-    with store.reading() as s:
-        account = s.get(AgentAccount, account_id)
-        return account.refund_limit if account is not None and account.active else None
+    account = session.get(AgentAccount, account_id)
+    return account.refund_limit if account is not None and account.active else None
 
 
 @dataclass(frozen=True)
@@ -296,12 +297,11 @@ class Named:
     refund_limit: Decimal
 
 
-def active_account(store: Store, username: str) -> Named | None:
+def active_account(session: Session, username: str) -> Named | None:
     """The active account called `username` with its own limit from the database, else None."""
-    with store.reading() as s:
-        account = s.execute(
-            select(AgentAccount).where(AgentAccount.username == (username or "").strip().lower())
-        ).scalar_one_or_none()
-        if account is None or not account.active:
-            return None
-        return Named(account.username, account.role, account.refund_limit)
+    account = session.execute(
+        select(AgentAccount).where(AgentAccount.username == (username or "").strip().lower())
+    ).scalar_one_or_none()
+    if account is None or not account.active:
+        return None
+    return Named(account.username, account.role, account.refund_limit)

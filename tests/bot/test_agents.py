@@ -30,7 +30,20 @@ def logged(store, **where) -> list[tuple[str, str]]:
 
 def account(store, settings, username="dana", role="agent", limit=None):
     limit = settings.agent_refund_limit if limit is None else limit
-    return agents.add_account(store, username, role, limit, PASSWORD, settings)
+    with store.session() as s:
+        return agents.add_account(s, username, role, limit, PASSWORD, settings)
+
+
+def log_in(store, username, password, settings, now=None):
+    """As the console logs in: one writing unit of work (the session row, the audit entry)."""
+    with store.session() as s:
+        return agents.log_in(s, username, password, settings, now)
+
+
+def agent_for(store, token, now=None):
+    """As the console looks up a cookie on every page: one read-only unit of work."""
+    with store.reading() as s:
+        return agents.agent_for_token(s, token, now)
 
 
 # ------------------------------------------------------------------ passwords
@@ -77,7 +90,8 @@ def test_an_account_keeps_its_own_limit_and_is_audited(store, settings):
 )
 def test_bad_account_details_are_refused_with_the_reason(store, settings, username, role, limit, password, complaint):
     with pytest.raises(agents.AccountError, match=complaint):
-        agents.add_account(store, username, role, limit, password, settings)
+        with store.session() as s:
+            agents.add_account(s, username, role, limit, password, settings)
     with store.session() as s:
         assert s.execute(select(AgentAccount)).first() is None
 
@@ -93,28 +107,32 @@ def test_the_command_reads_the_password_from_stdin(store, settings):
     code = add_command("lee", "supervisor", "5000", store=store, stdin=io.StringIO(PASSWORD + "\n"), out=out)
 
     assert code == 0 and "lee (supervisor) created, refund limit 5000.00" in out.getvalue()
-    assert agents.log_in(store, "lee", PASSWORD, settings) is not None
+    assert log_in(store, "lee", PASSWORD, settings) is not None
     assert add_command("lee", "agent", "1", store=store, stdin=io.StringIO(PASSWORD + "\n"), out=out) == 1
 
 
 def test_the_demo_accounts_get_the_configured_limits_and_a_password_shown_once(store, settings):
-    first = agents.ensure_demo_accounts(store, settings)
-    again = agents.ensure_demo_accounts(store, settings)
+    with store.session() as s:
+        first = agents.ensure_demo_accounts(s, settings)
+    with store.session() as s:
+        again = agents.ensure_demo_accounts(s, settings)
 
     assert [(u, role, limit) for u, role, _, limit in first] == [(u, role, limit) for u, role, _, limit in again]
     assert [password for _, _, password, _ in again] == [None, None]
     limits = {role: limit for _, role, _, limit in first}
     assert limits == {"agent": settings.agent_refund_limit, "supervisor": settings.supervisor_refund_limit}
     for username, _, password, _ in first:
-        assert agents.log_in(store, username, password, settings) is not None
+        assert log_in(store, username, password, settings) is not None
 
 
 def test_each_install_gets_its_own_demo_passwords(store, settings, tmp_path):
     other = Store(f"sqlite:///{tmp_path / 'other.db'}")
     try:
         other.create_schema()
-        mine = [password for _, _, password, _ in agents.ensure_demo_accounts(store, settings)]
-        theirs = [password for _, _, password, _ in agents.ensure_demo_accounts(other, settings)]
+        with store.session() as s:
+            mine = [password for _, _, password, _ in agents.ensure_demo_accounts(s, settings)]
+        with other.session() as s:
+            theirs = [password for _, _, password, _ in agents.ensure_demo_accounts(s, settings)]
     finally:
         other.dispose()
     assert len(set(mine + theirs)) == 4
@@ -123,14 +141,14 @@ def test_each_install_gets_its_own_demo_passwords(store, settings, tmp_path):
 
 def test_reset_password_lets_the_new_one_in_and_logs_out_the_old(store, settings):
     account(store, settings)
-    old_login = agents.log_in(store, "dana", PASSWORD, settings)
+    old_login = log_in(store, "dana", PASSWORD, settings)
 
     code = reset_password_command("dana", store=store, stdin=io.StringIO("brand-new-pass\n"), out=io.StringIO())
 
     assert code == 0
-    assert agents.agent_for_token(store, old_login.token) is None
-    assert agents.log_in(store, "dana", PASSWORD, settings) is None
-    assert agents.log_in(store, "dana", "brand-new-pass", settings) is not None
+    assert agent_for(store, old_login.token) is None
+    assert log_in(store, "dana", PASSWORD, settings) is None
+    assert log_in(store, "dana", "brand-new-pass", settings) is not None
 
 
 def test_reset_password_of_an_unknown_account_says_so(store, settings):
@@ -145,12 +163,12 @@ def test_reset_password_of_an_unknown_account_says_so(store, settings):
 def test_logging_in_stores_only_a_hash_of_the_token(store, settings):
     account(store, settings)
 
-    login = agents.log_in(store, "dana", PASSWORD, settings)
+    login = log_in(store, "dana", PASSWORD, settings)
 
     with store.session() as s:
         row = s.execute(select(AgentSession)).scalar_one()
     assert row.token_hash == agents.token_hash(login.token) and login.token not in row.token_hash
-    assert agents.agent_for_token(store, login.token).username == "dana"
+    assert agent_for(store, login.token).username == "dana"
     assert logged(store)[-1] == ("dana", audit.CONSOLE_LOGIN)
 
 
@@ -161,7 +179,7 @@ def test_logging_in_stores_only_a_hash_of_the_token(store, settings):
 def test_a_failed_login_gets_no_session_and_is_audited(store, settings, username, password, why):
     account(store, settings)
 
-    assert agents.log_in(store, username, password, settings) is None
+    assert log_in(store, username, password, settings) is None
 
     with store.session() as s:
         assert s.execute(select(AgentSession)).first() is None
@@ -173,35 +191,36 @@ def test_an_inactive_account_cannot_log_in(store, settings):
     account(store, settings)
     with store.session() as s:
         s.execute(select(AgentAccount)).scalar_one().active = False
-    assert agents.log_in(store, "dana", PASSWORD, settings) is None
+    assert log_in(store, "dana", PASSWORD, settings) is None
 
 
 def test_a_session_expires_after_the_configured_minutes(store, settings):
     account(store, settings)
     start = dt.datetime(2026, 12, 1, 9, 0)
-    login = agents.log_in(store, "dana", PASSWORD, settings, now=start)
+    login = log_in(store, "dana", PASSWORD, settings, now=start)
     lasts = dt.timedelta(minutes=settings.console_session_minutes)
 
-    assert agents.agent_for_token(store, login.token, now=start + lasts - dt.timedelta(seconds=1)) is not None
-    assert agents.agent_for_token(store, login.token, now=start + lasts) is None
+    assert agent_for(store, login.token, now=start + lasts - dt.timedelta(seconds=1)) is not None
+    assert agent_for(store, login.token, now=start + lasts) is None
 
 
 def test_a_logged_out_or_unknown_token_is_nobody(store, settings):
     account(store, settings)
-    login = agents.log_in(store, "dana", PASSWORD, settings)
+    login = log_in(store, "dana", PASSWORD, settings)
 
-    agents.log_out(store, login.agent, settings)
+    with store.session() as s:
+        agents.log_out(s, login.agent, settings)
 
-    assert agents.agent_for_token(store, login.token) is None
-    assert agents.agent_for_token(store, "made-up") is None
-    assert agents.agent_for_token(store, None) is None
+    assert agent_for(store, login.token) is None
+    assert agent_for(store, "made-up") is None
+    assert agent_for(store, None) is None
     assert logged(store)[-1] == ("dana", audit.CONSOLE_LOGOUT)
 
 
 def test_the_csrf_token_belongs_to_the_session(store, settings):
     account(store, settings)
-    mine = agents.log_in(store, "dana", PASSWORD, settings).agent
-    other = agents.log_in(store, "dana", PASSWORD, settings).agent
+    mine = log_in(store, "dana", PASSWORD, settings).agent
+    other = log_in(store, "dana", PASSWORD, settings).agent
 
     assert agents.csrf_matches(mine, mine.csrf_token)
     assert not agents.csrf_matches(mine, other.csrf_token)
@@ -212,9 +231,10 @@ def test_the_csrf_token_belongs_to_the_session(store, settings):
 
 
 def approve_as(store, settings, username, ticket_id):
-    with store.session() as s:
+    with store.reading() as s:
         who = s.execute(select(AgentAccount).where(AgentAccount.username == username)).scalar_one()
-    return agent_desk.approve(store, ticket_id, username, agents.refund_limit_of(store, who.id), settings)
+        limit = agents.refund_limit_of(s, who.id)
+    return agent_desk.approve(store, ticket_id, username, limit, settings)
 
 
 def test_an_agent_cannot_approve_above_their_own_limit_and_it_goes_to_a_supervisor(
@@ -306,21 +326,21 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(store, settings):
     account(store, settings)
     start = agents.utc_now()
     for attempt in range(agents.MAX_FAILED_LOGINS):
-        assert agents.log_in(store, "dana", f"guess number {attempt}", settings, now=start) is None
+        assert log_in(store, "dana", f"guess number {attempt}", settings, now=start) is None
     # Locked: even the right password is refused until the lock-out is over.
-    assert agents.log_in(store, "dana", PASSWORD, settings, now=start + agents.LOCKOUT / 2) is None
+    assert log_in(store, "dana", PASSWORD, settings, now=start + agents.LOCKOUT / 2) is None
     with store.session() as s:
         assert s.execute(select(AgentSession)).first() is None
         details = s.execute(select(AuditEntry.detail).where(AuditEntry.action == audit.CONSOLE_LOGIN_FAILED)).scalars().all()
     assert "locked for" in details[agents.MAX_FAILED_LOGINS - 1] and details[-1].startswith("locked until")
-    assert agents.log_in(store, "dana", PASSWORD, settings, now=start + agents.LOCKOUT) is not None
+    assert log_in(store, "dana", PASSWORD, settings, now=start + agents.LOCKOUT) is not None
 
 
 def test_a_good_login_forgives_earlier_typos(store, settings):
     account(store, settings)
     for _ in range(agents.MAX_FAILED_LOGINS - 1):
-        agents.log_in(store, "dana", "typo typo", settings)
-    assert agents.log_in(store, "dana", PASSWORD, settings) is not None
+        log_in(store, "dana", "typo typo", settings)
+    assert log_in(store, "dana", PASSWORD, settings) is not None
     for _ in range(agents.MAX_FAILED_LOGINS - 1):
-        agents.log_in(store, "dana", "typo typo", settings)
-    assert agents.log_in(store, "dana", PASSWORD, settings) is not None
+        log_in(store, "dana", "typo typo", settings)
+    assert log_in(store, "dana", PASSWORD, settings) is not None

@@ -217,8 +217,9 @@ def run_cli(store, settings, *args, **kwargs):
 @pytest.fixture
 def accounts(store, settings):
     """The console accounts the terminal acts as: alice (agent) and sam (supervisor)."""
-    agents.add_account(store, "alice", "agent", settings.agent_refund_limit, "alice-password", settings)
-    agents.add_account(store, "sam", "supervisor", settings.supervisor_refund_limit, "sam-password", settings)
+    with store.session() as s:
+        agents.add_account(s, "alice", "agent", settings.agent_refund_limit, "alice-password", settings)
+        agents.add_account(s, "sam", "supervisor", settings.supervisor_refund_limit, "sam-password", settings)
 
 
 def audited(store, refund_id):
@@ -366,7 +367,8 @@ def test_the_command_line_uses_the_accounts_own_limit_and_the_audit_names_it(sto
                                                                              conversation_id, dead_rasa_url):
     settings = dataclasses.replace(settings, rasa_url=dead_rasa_url)
     ticket_id = over_limit_ticket(store, settings, conversation_id, Decimal("300.00"))
-    agents.add_account(store, "junior", "agent", Decimal("250.00"), "junior-password", settings)
+    with store.session() as s:
+        agents.add_account(s, "junior", "agent", Decimal("250.00"), "junior-password", settings)
 
     code, text = run_cli(store, settings, "approve", ticket_id, agent="junior")
     assert code == 1

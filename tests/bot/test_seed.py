@@ -396,7 +396,8 @@ def test_seed_shows_each_demo_password_once_and_later_says_how_to_set_one(cli_st
     again = capsys.readouterr().out
 
     for username, password in passwords.items():
-        assert agents.log_in(cli_store, username, password, settings) is not None
+        with cli_store.session() as s:
+            assert agents.log_in(s, username, password, settings) is not None
         assert password not in again
         assert f"reset-password {username}" in again and "printed when it was created" in again
 

@@ -48,8 +48,9 @@ def console(running_stack):
     logins = {"agent": ("browser.agent", "browser-agent-password"),
               "supervisor": ("browser.supervisor", "browser-supervisor-password")}
     limits = {"agent": settings.agent_refund_limit, "supervisor": settings.supervisor_refund_limit}
-    for role, (username, password) in logins.items():
-        agents.add_account(running_stack.store, username, role, limits[role], password, settings)
+    with running_stack.store.session() as s:
+        for role, (username, password) in logins.items():
+            agents.add_account(s, username, role, limits[role], password, settings)
     server = ConsoleServer(running_stack.database_url, running_stack.rasa_url, running_stack.workdir / "console.log")
     yield server, logins
     server.stop()

@@ -195,8 +195,9 @@ def fake_rasa(store, domain, monkeypatch):
 @pytest.fixture
 def accounts(store, settings):
     """An agent with the configured agent limit and a supervisor with the supervisor limit."""
-    agents.add_account(store, "dana", "agent", settings.agent_refund_limit, PASSWORD, settings)
-    agents.add_account(store, "sam", "supervisor", settings.supervisor_refund_limit, PASSWORD, settings)
+    with store.session() as s:
+        agents.add_account(s, "dana", "agent", settings.agent_refund_limit, PASSWORD, settings)
+        agents.add_account(s, "sam", "supervisor", settings.supervisor_refund_limit, PASSWORD, settings)
     return {"agent": "dana", "supervisor": "sam"}
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
@@ -126,6 +127,23 @@ def test_logging_out_ends_the_session(store, accounts, client):
     assert ("dana", audit.CONSOLE_LOGOUT) in actions_logged(store)
 
 
+def test_a_page_view_answers_while_a_writer_holds_the_lock(store, accounts, client):
+    """Finding who is logged in only reads: on SQLite a page view that asked for the write lock
+    would wait behind the open write (up to the 30 s busy timeout) instead of answering."""
+    client.log_in("dana")
+    statuses: list[int] = []
+
+    def view() -> None:
+        statuses.append(client.get("/").status)
+
+    with store.session() as writer:
+        writer.execute(update(AgentSession).values(created_at=AgentSession.created_at))  # holds the lock
+        viewer = threading.Thread(target=view, daemon=True)
+        viewer.start()
+        viewer.join(timeout=10)
+        assert statuses == [200]
+
+
 def test_a_post_without_the_sessions_csrf_token_is_refused(store, settings, accounts, client, conversation_id):
     ticket_id = refund_ticket(store, settings, conversation_id, settings.bot_refund_limit + 1)
     client.log_in("dana")
@@ -163,7 +181,7 @@ def test_an_account_that_may_no_longer_approve_is_refused(
     ticket_id = refund_ticket(store, settings, conversation_id, Decimal("120.00"))
     client.log_in("dana")
     token = client.get(f"/tickets/{ticket_id}").csrf()
-    monkeypatch.setattr(agents, "refund_limit_of", lambda store, account_id: None)  # deactivated meanwhile
+    monkeypatch.setattr(agents, "refund_limit_of", lambda session, account_id: None)  # deactivated meanwhile
 
     page = client.post(f"/tickets/{ticket_id}/approve", {"csrf": token})
 
@@ -250,7 +268,8 @@ def test_an_agent_cannot_approve_above_their_own_limit_and_the_refund_waits_for_
 
 def test_the_limit_is_the_accounts_own_from_the_database(store, settings, accounts, client, conversation_id):
     ticket_id = refund_ticket(store, settings, conversation_id, Decimal("300.00"))
-    agents.add_account(store, "junior", "agent", Decimal("250.00"), PASSWORD, settings)
+    with store.session() as s:
+        agents.add_account(s, "junior", "agent", Decimal("250.00"), PASSWORD, settings)
     client.log_in("junior")
 
     assert client.act(ticket_id, "approve").status == 409

@@ -34,7 +34,7 @@ def login_token_matches(request: Request) -> bool:
 
 
 def register_login_routes(app: Sanic, console: ConsoleContext) -> None:
-    store, settings = console.store, console.settings
+    settings = console.settings
 
     @app.get("/login")
     async def login_form(request: Request):
@@ -48,17 +48,17 @@ def register_login_routes(app: Sanic, console: ConsoleContext) -> None:
         if not login_token_matches(request):
             return login_page(console, 403, username, "The login form expired; please log in again.")
         password = request.form.get("password") or ""
-        session = await console.blocking(agents.log_in, store, username, password, settings)
-        if session is None:
+        login = await console.writing(agents.log_in, username, password, settings)
+        if login is None:
             return login_page(console, 401, username, "Wrong username or password.")
         resp = response.redirect("/", status=303)
-        set_cookie(resp, SESSION_COOKIE, session.token, "/", settings.console_session_minutes * 60)
+        set_cookie(resp, SESSION_COOKIE, login.token, "/", settings.console_session_minutes * 60)
         return resp
 
     @app.post("/logout")
     @actor(console)
     async def logout(request: Request, agent: agents.Agent):
-        await console.blocking(agents.log_out, store, agent, settings)
+        await console.writing(agents.log_out, agent, settings)
         resp = response.redirect("/login", status=303)
         del resp.cookies[SESSION_COOKIE]
         return resp

@@ -29,7 +29,7 @@ async def approve(
 ) -> agent_desk.Outcome | response.HTTPResponse:
     """Within the account's own limit, read from the database at every decision: an account
     that may no longer approve refunds is refused outright."""
-    limit: Decimal | None = await console.blocking(agents.refund_limit_of, console.store, agent.account_id)
+    limit: Decimal | None = await console.reading(agents.refund_limit_of, agent.account_id)
     if limit is None:
         return console.pages.refused(403, "Your account can no longer approve refunds.", agent=agent)
     return await console.blocking(agent_desk.approve, console.store, ticket_id, agent.username, limit, console.settings)

@@ -21,7 +21,7 @@ async def ticket_page(
     detail = await console.blocking(agent_desk.ticket_detail, console.store, ticket_id, console.settings)
     if detail is None:
         return console.pages.refused(404, f"No ticket #{ticket_id}.", agent=agent)
-    limit = await console.blocking(agents.refund_limit_of, console.store, agent.account_id)
+    limit = await console.reading(agents.refund_limit_of, agent.account_id)
     status = 200 if outcome is None or outcome.ok else STATUS_FOR_FAILURE.get(outcome.kind, 409)
     return console.pages.render("ticket.html", status, agent=agent, t=detail, limit=limit, banner=outcome)
 
