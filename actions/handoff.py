@@ -145,7 +145,8 @@ class ActionSessionStart(Action):
         if domain.get("session_config", {}).get("carry_over_slots_to_new_session", True):
             events += [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
         events.append(ActionExecuted("action_listen"))
-        orders.forget_verifications(store(), conversation_id(tracker))
+        with store().session() as s:
+            orders.forget_verifications(s, conversation_id(tracker))
         with store().reading() as s:
             if handoff.open_ticket_for(s, conversation_id(tracker)) is not None:
                 events.append(ConversationPaused())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -15,6 +16,16 @@ from bot.orders import lookup as orders, verification_throttle
 
 VERIFICATION_SLOTS = ("order_number", "order_email")
 
+# Whether the conversation is locked, read once per message: rasa_sdk asks required_slots two or
+# three times a run, and each answer from the database would be a transaction of its own.
+_locked_this_message: ContextVar[bool | None] = ContextVar("locked_this_message", default=None)
+
+
+def conversation_is_locked(tracker: Tracker) -> bool:
+    """Out of verification attempts or throttled: a read, so it never takes the write lock."""
+    with store().reading() as s:
+        return orders.is_locked(s, conversation_id(tracker), settings())
+
 
 class ValidateOrderLookupForm(FormValidationAction):
     """Asks for order number and email, then lets bot/ check the pair against the database."""
@@ -23,7 +34,10 @@ class ValidateOrderLookupForm(FormValidationAction):
         return "validate_order_lookup_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
-        if orders.is_locked(store(), conversation_id(tracker), settings()):
+        locked = _locked_this_message.get()
+        if locked is None:  # asked outside run()
+            locked = conversation_is_locked(tracker)
+        if locked:
             return []
         return domain_slots
 
@@ -50,14 +64,21 @@ class ValidateOrderLookupForm(FormValidationAction):
         return {"order_email": email}
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
-        events = await super().run(dispatcher, tracker, domain)
+        token = _locked_this_message.set(conversation_is_locked(tracker))
+        try:
+            events = await super().run(dispatcher, tracker, domain)
+        finally:
+            _locked_this_message.reset(token)
         changed = {e["name"] for e in events if e.get("event") == "slot"}
         number, email = (tracker.get_slot(slot) for slot in VERIFICATION_SLOTS)
         if not (changed & set(VERIFICATION_SLOTS)) or not (number and email):
             return events
-        result = orders.verify(
-            store(), conversation_id(tracker), number, email, settings(), client=verification_client(tracker)
-        )
+        # Its own writing unit of work with nothing else in it: a failed check is an answer, not an
+        # error, so the failure it records for the guessing throttle is committed.
+        with store().session() as s:
+            result = orders.verify(
+                s, conversation_id(tracker), number, email, settings(), client=verification_client(tracker)
+            )
         if result.outcome in ("mismatch", "throttled"):
             # A throttled check looks exactly like a mismatch; its slots stay filled so the form
             # ends (the conversation now counts as locked) and the shopper is offered a person.
@@ -82,12 +103,13 @@ def utter_not_verified(dispatcher: CollectingDispatcher, tracker: Tracker | None
     cleared = [SlotSet(slot, None) for slot in VERIFICATION_SLOTS]
     if tracker is not None:
         cid = conversation_id(tracker)
-        with store().session() as s:
+        with store().reading() as s:
             expired = orders.verification_expired(s, cid, tracker.get_slot("order_number"), settings())
+            throttled = not expired and verification_throttle.was_throttled(s, cid)
         if expired:
             dispatcher.utter_message(response="utter_verification_expired")
             return cleared + [FollowupAction("order_lookup_form")]
-        if orders.was_throttled(store(), cid):
+        if throttled:
             return cleared + [FollowupAction("utter_offer_human")]
     dispatcher.utter_message(response="utter_verification_locked")
     return cleared + [FollowupAction("utter_offer_human")]
@@ -159,7 +181,8 @@ class ActionCancelOrder(Action):
         return "action_cancel_order"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
-        result = orders.cancel(store(), conversation_id(tracker), tracker.get_slot("order_number"), settings())
+        with store().session() as s:
+            result = orders.cancel(s, conversation_id(tracker), tracker.get_slot("order_number"), settings())
         if result.outcome == "not_verified":
             return utter_not_verified(dispatcher, tracker)
         if result.outcome == "cancelled":

@@ -18,7 +18,6 @@ from bot.gifting.catalog import complement_for, product_url
 from bot.money import audit
 from bot.orders import verification_throttle
 from bot.settings import Settings, get_settings
-from bot.store.engine import Store
 from bot.store.models import (
     NOT_YET_SHIPPED,
     Customer,
@@ -101,22 +100,15 @@ def failed_attempts(session: Session, conversation_id: str) -> int:
     ).scalar_one()
 
 
-def is_locked(store: Store, conversation_id: str, settings: Settings) -> bool:
+def is_locked(session: Session, conversation_id: str, settings: Settings) -> bool:
     """True once this conversation has used up its verification attempts or was throttled."""
-    with store.session() as s:
-        return failed_attempts(s, conversation_id) >= settings.max_verification_attempts or (
-            verification_throttle.was_throttled(s, conversation_id)
-        )
-
-
-def was_throttled(store: Store, conversation_id: str) -> bool:
-    """True when this conversation's look-up was refused by the order-guessing throttle."""
-    with store.session() as s:
-        return verification_throttle.was_throttled(s, conversation_id)
+    return failed_attempts(session, conversation_id) >= settings.max_verification_attempts or (
+        verification_throttle.was_throttled(session, conversation_id)
+    )
 
 
 def verify(
-    store: Store,
+    session: Session,
     conversation_id: str,
     order_number: str | None,
     email: str | None,
@@ -130,35 +122,35 @@ def verify(
     failures the conversation is locked: even a correct pair is refused from then on.
     Guessing spread over many conversations is throttled per order number, email and
     client (bot/orders/verification_throttle.py): a throttled check is refused even when right.
+    Failures are recorded and returned, never raised, so the caller's unit of work commits them.
     """
     number = parse_order_number_reply(order_number)
     address = parse_email(email)
     limit = settings.max_verification_attempts
     now = now or settings.now()
-    with store.session() as s:
-        failures = failed_attempts(s, conversation_id)
-        if failures >= limit:
-            return Verification("locked", 0)
-        throttled = verification_throttle.is_throttled(
-            s, order_number=number, email=address, client=client, settings=settings, now=now
+    failures = failed_attempts(session, conversation_id)
+    if failures >= limit:
+        return Verification("locked", 0)
+    throttled = verification_throttle.is_throttled(
+        session, order_number=number, email=address, client=client, settings=settings, now=now
+    )
+    order = None if throttled else _order_with_email(session, number, address)
+    session.add(
+        VerificationAttempt(
+            conversation_id=conversation_id,
+            order_id=order.id if order else None,
+            succeeded=order is not None,
+            at=now,
         )
-        order = None if throttled else _order_with_email(s, number, address)
-        s.add(
-            VerificationAttempt(
-                conversation_id=conversation_id,
-                order_id=order.id if order else None,
-                succeeded=order is not None,
-                at=now,
-            )
+    )
+    if order is None:
+        verification_throttle.record_failure(
+            session, conversation_id=conversation_id, order_number=number, email=address, client=client,
+            throttled=throttled, settings=settings, now=now,
         )
-        if order is None:
-            verification_throttle.record_failure(
-                s, conversation_id=conversation_id, order_number=number, email=address, client=client,
-                throttled=throttled, settings=settings, now=now,
-            )
-            return _refusal(failures + 1, limit, throttled)
-        _remember_proof(s, conversation_id, order, now)
-        return Verification("verified", limit - failures, order.number)
+        return _refusal(failures + 1, limit, throttled)
+    _remember_proof(session, conversation_id, order, now)
+    return Verification("verified", limit - failures, order.number)
 
 
 def _order_with_email(session: Session, number: str | None, address: str | None) -> Order | None:
@@ -201,31 +193,32 @@ def verified_order(
     now: dt.datetime | None = None,
 ) -> Order | None:
     """The order, if and only if this conversation has proved it owns it and used that proof
-    within VERIFICATION_IDLE_MINUTES (each use refreshes it)."""
+    within VERIFICATION_IDLE_MINUTES. Each use refreshes the proof, so this writes: call it in
+    a writing unit of work (store.session())."""
     number = parse_order_number_reply(order_number)
     if not number:
         return None
-    proof = _fresh_proof(session, conversation_id, number, settings, now)
-    return proof.order if proof else None
+    proof = _proof(session, conversation_id, number)
+    settings = settings or get_settings()
+    now = now or settings.now()
+    if proof is None or not _is_fresh(proof, settings, now):
+        return None
+    proof.last_used_at = max(proof.last_used_at or proof.verified_at, now)
+    return proof.order
 
 
-def _fresh_proof(
-    session: Session, conversation_id: str, number: str, settings: Settings | None, now: dt.datetime | None
-) -> VerifiedOrder | None:
-    proof = session.execute(
+def _proof(session: Session, conversation_id: str, number: str) -> VerifiedOrder | None:
+    return session.execute(
         select(VerifiedOrder)
         .join(Order, VerifiedOrder.order_id == Order.id)
         .where(VerifiedOrder.conversation_id == conversation_id, Order.number == number)
     ).scalar_one_or_none()
-    if proof is None:
-        return None
-    settings = settings or get_settings()
-    now = now or settings.now()
+
+
+def _is_fresh(proof: VerifiedOrder, settings: Settings, now: dt.datetime) -> bool:
+    """Used within the idle timeout."""
     last_used = proof.last_used_at or proof.verified_at
-    if last_used < now - dt.timedelta(minutes=settings.verification_idle_minutes):
-        return None
-    proof.last_used_at = max(last_used, now)
-    return proof
+    return last_used >= now - dt.timedelta(minutes=settings.verification_idle_minutes)
 
 
 def verification_expired(
@@ -233,28 +226,23 @@ def verification_expired(
     now: dt.datetime | None = None,
 ) -> bool:
     """True when this conversation did verify the order but left it unused too long, so the
-    shopper is asked again with a friendly word instead of a refusal."""
+    shopper is asked again with a friendly word instead of a refusal. Only reads."""
     number = parse_order_number_reply(order_number)
     if not number:
         return False
+    proof = _proof(session, conversation_id, number)
     settings = settings or get_settings()
-    exists = session.execute(
-        select(VerifiedOrder.id)
-        .join(Order, VerifiedOrder.order_id == Order.id)
-        .where(VerifiedOrder.conversation_id == conversation_id, Order.number == number)
-    ).first()
-    return exists is not None and _fresh_proof(session, conversation_id, number, settings, now) is None
+    return proof is not None and not _is_fresh(proof, settings, now or settings.now())
 
 
-def forget_verifications(store: Store, conversation_id: str) -> int:
+def forget_verifications(session: Session, conversation_id: str) -> int:
     """Ends every verification of a conversation (on restart); returns how many ended."""
-    with store.session() as s:
-        proofs = list(
-            s.execute(select(VerifiedOrder).where(VerifiedOrder.conversation_id == conversation_id)).scalars()
-        )
-        for proof in proofs:
-            s.delete(proof)
-        return len(proofs)
+    proofs = list(
+        session.execute(select(VerifiedOrder).where(VerifiedOrder.conversation_id == conversation_id)).scalars()
+    )
+    for proof in proofs:
+        session.delete(proof)
+    return len(proofs)
 
 
 @dataclass(frozen=True)
@@ -341,56 +329,59 @@ class Cancellation:
     amount: Decimal | None = None
 
 
-def cancel(store: Store, conversation_id: str, order_number: str | None, settings: Settings) -> Cancellation:
+def cancel(session: Session, conversation_id: str, order_number: str | None, settings: Settings) -> Cancellation:
     """Cancels a verified order that has not shipped, voiding what was paid.
 
     Nothing has left the warehouse, so the whole payment goes back without the refund
     ladder; the items return to stock. Asked twice, the second answer is "already cancelled".
     """
-    with store.session() as s:
-        order = verified_order(s, conversation_id, order_number, settings)
-        if order is None:
-            return Cancellation("not_verified")
-        order = s.execute(select(Order).where(Order.id == order.id).with_for_update()).scalar_one()
-        if order.status == "cancelled":
-            return Cancellation("already_cancelled", order.number, order.status)
-        if order.status not in NOT_YET_SHIPPED:
-            outcome = "not_cancellable" if order.status in ("delivered", "returned") else "already_shipped"
-            return Cancellation(outcome, order.number, order.status)
-        already = sum(
-            (r.amount for r in order.refunds if r.status in ("approved", "issued")), Decimal("0.00")
-        )
-        amount = order.total_paid - already
-        order.status = "cancelled"
-        for item in order.items:
-            s.execute(select(Product).where(Product.id == item.product_id).with_for_update())
-            item.product.stock += item.quantity
-        refund = Refund(
-            order_id=order.id,
-            amount=amount,
-            reason="order_cancelled",
-            method="original_payment",
-            status="issued",
-            required_level="bot",
-            idempotency_key=f"order:{order.id}:cancel",
-            conversation_id=conversation_id,
-            decided_by="bot",
-            decided_at=settings.now(),
-            created_at=settings.now(),
-        )
-        s.add(refund)
-        s.flush()
-        audit.record(
-            s,
-            actor="bot",
-            action="order_cancelled",
-            at=settings.now(),
-            order_id=order.id,
-            refund_id=refund.id,
-            amount=amount,
-            detail=f"cancelled before shipping in conversation {conversation_id}",
-        )
-        return Cancellation("cancelled", order.number, order.status, amount)
+    order = verified_order(session, conversation_id, order_number, settings)
+    if order is None:
+        return Cancellation("not_verified")
+    order = session.execute(select(Order).where(Order.id == order.id).with_for_update()).scalar_one()
+    if order.status == "cancelled":
+        return Cancellation("already_cancelled", order.number, order.status)
+    if order.status not in NOT_YET_SHIPPED:
+        outcome = "not_cancellable" if order.status in ("delivered", "returned") else "already_shipped"
+        return Cancellation(outcome, order.number, order.status)
+    order.status = "cancelled"
+    for item in order.items:
+        session.execute(select(Product).where(Product.id == item.product_id).with_for_update())
+        item.product.stock += item.quantity
+    amount = _void_payment(session, order, conversation_id, settings)
+    return Cancellation("cancelled", order.number, order.status, amount)
+
+
+def _void_payment(session: Session, order: Order, conversation_id: str, settings: Settings) -> Decimal:
+    """Issues back what is left of the payment of a cancelled order, audited; the amount."""
+    already = sum((r.amount for r in order.refunds if r.status in ("approved", "issued")), Decimal("0.00"))
+    amount = order.total_paid - already
+    refund = Refund(
+        order_id=order.id,
+        amount=amount,
+        reason="order_cancelled",
+        method="original_payment",
+        status="issued",
+        required_level="bot",
+        idempotency_key=f"order:{order.id}:cancel",
+        conversation_id=conversation_id,
+        decided_by="bot",
+        decided_at=settings.now(),
+        created_at=settings.now(),
+    )
+    session.add(refund)
+    session.flush()
+    audit.record(
+        session,
+        actor="bot",
+        action="order_cancelled",
+        at=settings.now(),
+        order_id=order.id,
+        refund_id=refund.id,
+        amount=amount,
+        detail=f"cancelled before shipping in conversation {conversation_id}",
+    )
+    return amount
 
 
 def latest_verified_order(session: Session, conversation_id: str) -> Order | None:

@@ -64,7 +64,8 @@ def test_the_ticket_names_the_verified_order_and_customer(action_store, domain, 
     with action_store.session() as s:
         shopper = make_customer(s, email="kim@example.com")
         order = make_order(s, shopper, items=[(make_product(s), 1)], number="104999")
-    orders.verify(action_store, conversation_id, "104999", "kim@example.com", settings)
+    with action_store.session() as s:
+        orders.verify(s, conversation_id, "104999", "kim@example.com", settings)
     run_action(ActionHandoff(), make_tracker(conversation_id, text="agent", intent="human_handoff"), domain)
     with action_store.session() as s:
         ticket = s.execute(select(HandoffTicket)).scalar_one()

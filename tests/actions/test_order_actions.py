@@ -70,6 +70,23 @@ def test_a_number_that_is_not_an_order_number_is_refused_politely(shop, domain, 
     assert response_names(messages) == ["utter_invalid_order_number"]
 
 
+def test_a_message_that_does_not_complete_the_pair_opens_one_reading_unit_of_work(
+    shop, domain, conversation_id, monkeypatch
+):
+    """The form runs on every message: one transaction, and no write lock, unless it verifies."""
+    opened = []
+    for kind in ("session", "reading"):
+        real = getattr(type(shop), kind)
+        monkeypatch.setattr(type(shop), kind, lambda store, real=real, kind=kind: opened.append(kind) or real(store))
+    tracker = make_tracker(conversation_id, slots={"requested_slot": "order_number"}, text=f"it's #{NUMBER}",
+                           active_loop="order_lookup_form")
+    events, _ = validate(tracker, domain)
+    assert {e["name"]: e["value"] for e in events}["order_number"] == NUMBER
+    assert opened == ["reading"]
+    validate(filled(conversation_id, NUMBER, EMAIL), domain)
+    assert opened == ["reading", "reading", "session"]
+
+
 def test_locked_conversation_is_not_asked_again(shop, domain, conversation_id, settings):
     for _ in range(settings.max_verification_attempts):
         validate(filled(conversation_id, NUMBER, OTHER_EMAIL), domain)
@@ -159,7 +176,8 @@ def guessed_from_other_conversations(settings):
     from bot.orders import lookup as orders
 
     for n in range(settings.guess_limit_per_order):
-        orders.verify(bot_store(), f"guesser-{n}", NUMBER, f"guess{n}@example.com", settings, client=f"rest:{n}")
+        with bot_store().session() as s:
+            orders.verify(s, f"guesser-{n}", NUMBER, f"guess{n}@example.com", settings, client=f"rest:{n}")
 
 
 def bot_store():
@@ -216,7 +234,8 @@ def test_an_expired_verification_asks_again_in_a_friendly_way(shop, domain, conv
 
     config = action_settings()
     long_ago = config.now() - dt.timedelta(minutes=config.verification_idle_minutes + 1)
-    orders.verify(bot_store(), conversation_id, NUMBER, EMAIL, config, now=long_ago)
+    with bot_store().session() as s:
+        orders.verify(s, conversation_id, NUMBER, EMAIL, config, now=long_ago)
     events, messages = run_action(ActionShowOrder(), make_tracker(conversation_id, slots={
         "order_number": NUMBER, "order_email": EMAIL}), domain)
     assert response_names(messages) == ["utter_verification_expired"]

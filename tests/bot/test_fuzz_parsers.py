@@ -220,8 +220,9 @@ def unthrottled():
 @given(any_text | st.just(REAL_NUMBER), any_text | st.just(REAL_EMAIL) | st.just(REAL_EMAIL.upper()),
        st.text(max_size=30))
 def test_only_the_real_pair_verifies(shop_store, unthrottled, number_text, email_text, client):
-    result = orders.verify(shop_store, f"fuzz-{uuid.uuid4()}", number_text, email_text, unthrottled,
-                           client=client)
+    with shop_store.session() as s:
+        result = orders.verify(s, f"fuzz-{uuid.uuid4()}", number_text, email_text, unthrottled,
+                               client=client)
     real = (orders.parse_order_number(number_text), orders.parse_email(email_text)) == (REAL_NUMBER, REAL_EMAIL)
     assert (result.outcome == "verified") == real
 
@@ -230,8 +231,9 @@ def test_only_the_real_pair_verifies(shop_store, unthrottled, number_text, email
 @given(any_text, any_text)
 def test_guesses_never_raise_and_get_throttled_not_verified(shop_store, number_text, email_text):
     strict = dataclasses.replace(load_settings(), guess_limit_per_client=1)
-    result = orders.verify(shop_store, f"fuzz-{uuid.uuid4()}", number_text, email_text, strict,
-                           client="fuzz-client")
+    with shop_store.session() as s:
+        result = orders.verify(s, f"fuzz-{uuid.uuid4()}", number_text, email_text, strict,
+                               client="fuzz-client")
     assert result.outcome in ("mismatch", "locked", "throttled")
 
 

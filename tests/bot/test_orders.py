@@ -86,15 +86,18 @@ def test_parse_email_finds_the_address_in_a_sentence():
 
 
 def test_order_number_and_matching_email_verify(store, pinned, shop, conversation_id):
-    result = orders.verify(store, conversation_id, shop["shipped"], "ANN.LEE@example.com", pinned)
+    with store.session() as s:
+        result = orders.verify(s, conversation_id, shop["shipped"], "ANN.LEE@example.com", pinned)
     assert result.outcome == "verified"
     with store.session() as s:
         assert orders.verified_order(s, conversation_id, "#104217").number == "104217"
 
 
 def test_someone_elses_order_gets_the_same_answer_as_a_missing_one(store, pinned, shop, conversation_id):
-    wrong_owner = orders.verify(store, conversation_id, shop["shipped"], shop["bob"], pinned)
-    missing = orders.verify(store, conversation_id, "999999", shop["bob"], pinned)
+    with store.session() as s:
+        wrong_owner = orders.verify(s, conversation_id, shop["shipped"], shop["bob"], pinned)
+    with store.session() as s:
+        missing = orders.verify(s, conversation_id, "999999", shop["bob"], pinned)
     assert (wrong_owner.outcome, missing.outcome) == ("mismatch", "mismatch")
     assert wrong_owner.attempts_left - 1 == missing.attempts_left
     with store.session() as s:
@@ -102,13 +105,15 @@ def test_someone_elses_order_gets_the_same_answer_as_a_missing_one(store, pinned
 
 
 def test_verification_locks_after_the_configured_failures(store, pinned, shop, conversation_id):
-    outcomes = [
-        orders.verify(store, conversation_id, shop["shipped"], shop["bob"], pinned).outcome
-        for _ in range(pinned.max_verification_attempts)
-    ]
+    outcomes = []
+    for _ in range(pinned.max_verification_attempts):
+        with store.session() as s:
+            outcomes.append(orders.verify(s, conversation_id, shop["shipped"], shop["bob"], pinned).outcome)
     assert outcomes[-1] == "locked" and set(outcomes[:-1]) <= {"mismatch"}
-    assert orders.is_locked(store, conversation_id, pinned)
-    late_correct = orders.verify(store, conversation_id, shop["shipped"], shop["ann"], pinned)
+    with store.reading() as s:
+        assert orders.is_locked(s, conversation_id, pinned)
+    with store.session() as s:
+        late_correct = orders.verify(s, conversation_id, shop["shipped"], shop["ann"], pinned)
     assert late_correct.outcome == "locked"
     with store.session() as s:
         attempts = s.execute(select(VerificationAttempt)).scalars().all()
@@ -117,7 +122,8 @@ def test_verification_locks_after_the_configured_failures(store, pinned, shop, c
 
 
 def test_verification_belongs_to_the_conversation_that_proved_it(store, pinned, shop, conversation_id):
-    orders.verify(store, conversation_id, shop["shipped"], shop["ann"], pinned)
+    with store.session() as s:
+        orders.verify(s, conversation_id, shop["shipped"], shop["ann"], pinned)
     with store.session() as s:
         assert orders.verified_order(s, "someone-else", shop["shipped"]) is None
 
@@ -151,13 +157,16 @@ def test_after_christmas_the_question_does_not_come_up(store, pinned, shop):
 
 
 def test_cancel_an_unshipped_order_refunds_all_and_restocks(store, pinned, shop, conversation_id):
-    orders.verify(store, conversation_id, shop["processing"], shop["bob"], pinned)
+    with store.session() as s:
+        orders.verify(s, conversation_id, shop["processing"], shop["bob"], pinned)
     with store.session() as s:
         stock_before = {p.name: p.stock for p in s.execute(select(Product)).scalars()}
-    result = orders.cancel(store, conversation_id, shop["processing"], pinned)
+    with store.session() as s:
+        result = orders.cancel(s, conversation_id, shop["processing"], pinned)
     assert result.outcome == "cancelled"
     assert result.amount == Decimal("32.00") * 2 + Decimal("14.00") + Decimal("7.50")
-    again = orders.cancel(store, conversation_id, shop["processing"], pinned)
+    with store.session() as s:
+        again = orders.cancel(s, conversation_id, shop["processing"], pinned)
     assert again.outcome == "already_cancelled"
     with store.session() as s:
         stock_after = {p.name: p.stock for p in s.execute(select(Product)).scalars()}
@@ -170,12 +179,15 @@ def test_cancel_an_unshipped_order_refunds_all_and_restocks(store, pinned, shop,
 
 
 def test_a_shipped_order_cannot_be_cancelled(store, pinned, shop, conversation_id):
-    orders.verify(store, conversation_id, shop["shipped"], shop["ann"], pinned)
-    assert orders.cancel(store, conversation_id, shop["shipped"], pinned).outcome == "already_shipped"
+    with store.session() as s:
+        orders.verify(s, conversation_id, shop["shipped"], shop["ann"], pinned)
+    with store.session() as s:
+        assert orders.cancel(s, conversation_id, shop["shipped"], pinned).outcome == "already_shipped"
 
 
 def test_cancelling_needs_verification_even_with_the_right_number(store, pinned, shop, conversation_id):
-    assert orders.cancel(store, conversation_id, shop["processing"], pinned).outcome == "not_verified"
+    with store.session() as s:
+        assert orders.cancel(s, conversation_id, shop["processing"], pinned).outcome == "not_verified"
     with store.session() as s:
         assert s.execute(select(Order.status).where(Order.number == shop["processing"])).scalar_one() == "processing"
 
@@ -184,7 +196,8 @@ def test_cancelling_needs_verification_even_with_the_right_number(store, pinned,
 def test_verified_access_expires_after_idle_time_and_use_refreshes_it(store, pinned, shop, conversation_id):
     noon = pinned.now()
     idle = dt.timedelta(minutes=pinned.verification_idle_minutes)
-    orders.verify(store, conversation_id, shop["shipped"], shop["ann"], pinned, now=noon)
+    with store.session() as s:
+        orders.verify(s, conversation_id, shop["shipped"], shop["ann"], pinned, now=noon)
     with store.session() as s:
         used = noon + idle - dt.timedelta(minutes=1)
         assert orders.verified_order(s, conversation_id, shop["shipped"], pinned, now=used) is not None
@@ -199,13 +212,17 @@ def test_verified_access_expires_after_idle_time_and_use_refreshes_it(store, pin
 
 
 def test_verification_ends_when_the_conversation_restarts(store, pinned, shop, conversation_id):
-    orders.verify(store, conversation_id, shop["shipped"], shop["ann"], pinned)
-    orders.verify(store, "other-chat", shop["shipped"], shop["ann"], pinned)
-    assert orders.forget_verifications(store, conversation_id) == 1
+    with store.session() as s:
+        orders.verify(s, conversation_id, shop["shipped"], shop["ann"], pinned)
+    with store.session() as s:
+        orders.verify(s, "other-chat", shop["shipped"], shop["ann"], pinned)
+    with store.session() as s:
+        assert orders.forget_verifications(s, conversation_id) == 1
     with store.session() as s:
         assert orders.verified_order(s, conversation_id, shop["shipped"], pinned) is None
         assert orders.verified_order(s, "other-chat", shop["shipped"], pinned) is not None
-    assert orders.cancel(store, conversation_id, shop["shipped"], pinned).outcome == "not_verified"
+    with store.session() as s:
+        assert orders.cancel(s, conversation_id, shop["shipped"], pinned).outcome == "not_verified"
 
 
 

@@ -119,7 +119,8 @@ def test_the_order_name_is_stored_without_its_hash(store):
 
 def test_a_shopper_finds_a_shopify_order_by_its_name(store, settings, conversation_id):
     import_files(store, [PRODUCTS, ORDERS])
-    result = orders.verify(store, conversation_id, "#5301", "ann.lee@example.com", settings)
+    with store.session() as s:
+        result = orders.verify(s, conversation_id, "#5301", "ann.lee@example.com", settings)
     assert result.outcome == "verified"
 
 

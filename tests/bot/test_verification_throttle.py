@@ -34,55 +34,67 @@ def shop(store):
 def guess_from_many_conversations(store, settings, at):
     """18 wrong emails for 104776 spread over 6 conversations (3 each, the per-chat budget)."""
     for n in range(18):
-        orders.verify(store, f"attacker-{n // 3}", "104776", f"guess{n}@example.com", settings,
-                      client="rest", now=at)
+        with store.session() as s:
+            orders.verify(s, f"attacker-{n // 3}", "104776", f"guess{n}@example.com", settings,
+                          client="rest", now=at)
 
 
 def test_right_pair_is_refused_inside_the_window_and_allowed_after_it(store, pinned, shop):
     guess_from_many_conversations(store, pinned, NOON)
-    inside = orders.verify(store, "owner", "104776", "liam.carter@example.com", pinned,
-                           client="webchat", now=NOON + dt.timedelta(minutes=1))
+    with store.session() as s:
+        inside = orders.verify(s, "owner", "104776", "liam.carter@example.com", pinned,
+                               client="webchat", now=NOON + dt.timedelta(minutes=1))
     assert inside.outcome == "throttled"
     with store.session() as s:
         assert orders.verified_order(s, "owner", "104776") is None
     after = NOON + dt.timedelta(minutes=pinned.guess_window_minutes + 2)
-    later = orders.verify(store, "owner-later", "104776", "liam.carter@example.com", pinned,
-                          client="webchat", now=after)
+    with store.session() as s:
+        later = orders.verify(s, "owner-later", "104776", "liam.carter@example.com", pinned,
+                              client="webchat", now=after)
     assert later.outcome == "verified"
 
 
 def test_another_order_is_unaffected(store, pinned, shop):
     guess_from_many_conversations(store, pinned, NOON)
-    result = orders.verify(store, "mia", "104802", "mia.johnson@example.com", pinned,
-                           client="webchat", now=NOON)
+    with store.session() as s:
+        result = orders.verify(s, "mia", "104802", "mia.johnson@example.com", pinned,
+                               client="webchat", now=NOON)
     assert result.outcome == "verified"
 
 
 def test_one_mistype_then_the_right_pair_gets_in(store, pinned, shop):
-    first = orders.verify(store, "liam", "104776", "liam.cartr@example.com", pinned, client="webchat", now=NOON)
-    second = orders.verify(store, "liam", "104776", "liam.carter@example.com", pinned, client="webchat", now=NOON)
+    with store.session() as s:
+        first = orders.verify(s, "liam", "104776", "liam.cartr@example.com", pinned, client="webchat", now=NOON)
+    with store.session() as s:
+        second = orders.verify(s, "liam", "104776", "liam.carter@example.com", pinned, client="webchat", now=NOON)
     assert (first.outcome, second.outcome) == ("mismatch", "verified")
 
 
 def test_guessing_one_email_across_orders_is_throttled(store, pinned, shop):
     for n in range(pinned.guess_limit_per_email):
-        orders.verify(store, f"c{n}", f"2000{n:02d}", "mia.johnson@example.com", pinned, client=f"x{n}", now=NOON)
-    assert orders.verify(store, "mia", "104802", "mia.johnson@example.com", pinned,
-                         client="webchat", now=NOON).outcome == "throttled"
+        with store.session() as s:
+            orders.verify(s, f"c{n}", f"2000{n:02d}", "mia.johnson@example.com", pinned, client=f"x{n}", now=NOON)
+    with store.session() as s:
+        assert orders.verify(s, "mia", "104802", "mia.johnson@example.com", pinned,
+                             client="webchat", now=NOON).outcome == "throttled"
 
 
 def test_one_client_guessing_many_orders_is_throttled(store, pinned, shop):
     for n in range(pinned.guess_limit_per_client):
-        orders.verify(store, f"c{n}", f"3000{n:02d}", f"g{n}@example.com", pinned, client="bad-client", now=NOON)
-    assert orders.verify(store, "z", "104802", "mia.johnson@example.com", pinned,
-                         client="bad-client", now=NOON).outcome == "throttled"
-    assert orders.verify(store, "y", "104802", "mia.johnson@example.com", pinned,
-                         client="good-client", now=NOON).outcome == "verified"
+        with store.session() as s:
+            orders.verify(s, f"c{n}", f"3000{n:02d}", f"g{n}@example.com", pinned, client="bad-client", now=NOON)
+    with store.session() as s:
+        assert orders.verify(s, "z", "104802", "mia.johnson@example.com", pinned,
+                             client="bad-client", now=NOON).outcome == "throttled"
+    with store.session() as s:
+        assert orders.verify(s, "y", "104802", "mia.johnson@example.com", pinned,
+                             client="good-client", now=NOON).outcome == "verified"
 
 
 def test_failures_are_audited_without_the_raw_email(store, pinned, shop):
     guess_from_many_conversations(store, pinned, NOON)
-    orders.verify(store, "owner", "104776", "liam.carter@example.com", pinned, client="rest", now=NOON)
+    with store.session() as s:
+        orders.verify(s, "owner", "104776", "liam.carter@example.com", pinned, client="rest", now=NOON)
     with store.session() as s:
         entries = s.execute(select(AuditEntry)).scalars().all()
         failures = s.execute(select(VerificationFailure)).scalars().all()

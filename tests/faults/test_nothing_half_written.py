@@ -130,7 +130,7 @@ def test_a_ticket_and_its_audit_entry_vanish_together(scratch_postgres_store):
 def failed_check(store, conversation_id: str) -> orders.Verification:
     with store.session() as s:
         number = s.execute(select(Order.number).order_by(Order.id)).scalars().first()
-    return orders.verify(store, conversation_id, number, "not-the-owner@example.com", load_settings())
+        return orders.verify(s, conversation_id, number, "not-the-owner@example.com", load_settings())
 
 
 def test_a_failed_verification_is_counted_whole_or_not_at_all(scratch_postgres_store):
