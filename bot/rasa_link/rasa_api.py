@@ -15,6 +15,7 @@ import urllib.request
 from typing import Any
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, inspect, select
+from sqlalchemy.orm import Session
 
 from bot.settings import get_settings
 from bot.store.engine import Store
@@ -155,6 +156,11 @@ def trigger_intent(
     return list((answer or {}).get("messages") or [])
 
 
+def has_tracker_table(session: Session) -> bool:
+    """Rasa creates its events table on first use; before that a store has no conversations."""
+    return inspect(session.connection()).has_table(tracker_events.name)
+
+
 def read_transcript(
     store: Store,
     conversation_id: str,
@@ -168,8 +174,6 @@ def read_transcript(
     conversation was last paused for a human, which does not depend on the store's clock
     (TINSEL_TODAY). No tracker table (Rasa never ran on this database) means no messages.
     """
-    if not inspect(store.engine).has_table(tracker_events.name):
-        return []
     events = tracker_events.c
     query = (
         select(events.type_name, events.timestamp, events.data)
@@ -186,8 +190,9 @@ def read_transcript(
         )
         query = query.where(events.id > func.coalesce(last_pause, 0))
     messages = []
-    with store.engine.connect() as conn:
-        for type_name, timestamp, data in conn.execute(query):
+    with store.reading() as s:  # never waits for SQLite's write lock: an agent's page reads this
+        rows = s.execute(query).all() if has_tracker_table(s) else []
+        for type_name, timestamp, data in rows:
             try:
                 text = (json.loads(data or "{}") or {}).get("text")
             except ValueError:
@@ -201,10 +206,10 @@ def read_transcript(
 
 def conversation_counts(store: Store) -> tuple[int, int]:
     """(conversations in the tracker store, those of them that ever had a handoff ticket)."""
-    if not inspect(store.engine).has_table(tracker_events.name):
-        return 0, 0
     senders = select(tracker_events.c.sender_id).distinct().subquery()
     with store.reading() as s:
+        if not has_tracker_table(s):
+            return 0, 0
         total = s.execute(select(func.count()).select_from(senders)).scalar_one()
         with_ticket = s.execute(
             select(func.count()).select_from(senders).where(

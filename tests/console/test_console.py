@@ -127,21 +127,24 @@ def test_logging_out_ends_the_session(store, accounts, client):
     assert ("dana", audit.CONSOLE_LOGOUT) in actions_logged(store)
 
 
-def test_a_page_view_answers_while_a_writer_holds_the_lock(store, accounts, client):
-    """Finding who is logged in only reads: on SQLite a page view that asked for the write lock
-    would wait behind the open write (up to the 30 s busy timeout) instead of answering."""
+def test_a_page_view_answers_while_a_writer_holds_the_lock(store, settings, accounts, client, conversation_id,
+                                                          tracker_table):
+    """Finding who is logged in, the queue and a ticket with its transcript only read: on SQLite
+    a page view that asked for the write lock would wait behind the open write (up to the 30 s
+    busy timeout) instead of answering."""
+    ticket_id = refund_ticket(store, settings, conversation_id, settings.bot_refund_limit + 1)
     client.log_in("dana")
     statuses: list[int] = []
 
     def view() -> None:
-        statuses.append(client.get("/").status)
+        statuses.extend([client.get("/").status, client.get(f"/tickets/{ticket_id}").status])
 
     with store.session() as writer:
         writer.execute(update(AgentSession).values(created_at=AgentSession.created_at))  # holds the lock
         viewer = threading.Thread(target=view, daemon=True)
         viewer.start()
         viewer.join(timeout=10)
-        assert statuses == [200]
+        assert statuses == [200, 200]
 
 
 def test_a_post_without_the_sessions_csrf_token_is_refused(store, settings, accounts, client, conversation_id):
