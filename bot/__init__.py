@@ -4,7 +4,8 @@ One subpackage per concern; `settings` and `policies`, which all of them read, s
 beside `conversation` (the id, channel and transcript a request comes from) and `install_secrets`
 (the per-install secrets in the `.env` that settings reads). The store's functions take a
 SQLAlchemy session; the caller (an action, a CLI command, a console route) opens the unit of work,
-`store.session()` to write or `store.reading()` to only read:
+`store.session()` to write or `store.reading()` to only read (README, "How one message flows",
+names the few that take the Store and why):
 
     store/          the tables, the engine and its sessions, the demo store
     order_sources/  where a store's orders come from: Shopify's exports and webhooks
