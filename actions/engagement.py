@@ -91,8 +91,9 @@ def sale_reminder_offer(tracker: Tracker, faq_response: str | None) -> list[dict
     config = settings()
     if holiday_calendar.sale_reminder_at(config.today(), config) is None:
         return []
-    if reminders.has_pending(store(), conversation_id(tracker), reminders.SALE_START):
-        return []
+    with store().reading() as s:
+        if reminders.has_pending(s, conversation_id(tracker), reminders.SALE_START):
+            return []
     return [FollowupAction("utter_offer_sale_reminder")]
 
 
@@ -108,7 +109,8 @@ class ActionScheduleSaleReminder(Action):
             # A personal reminder ("remind me to call mom"): not ours to keep, but ours is on offer.
             dispatcher.utter_message(response="utter_reminders_only_for_sales")
             return sale_reminder_offer(tracker, SALE_FAQ_RESPONSE)
-        request = reminders.schedule_sale_reminder(store(), conversation_id(tracker), channel(tracker), settings())
+        with store().session() as s:  # takes the write lock only if the sale is still ahead
+            request = reminders.schedule_sale_reminder(s, conversation_id(tracker), channel(tracker), settings())
         if request.status == "sale_on":
             dispatcher.utter_message(response="utter_sale_already_on", end_date=long_date(request.sale.end))
         elif request.status == "already_scheduled":
@@ -126,7 +128,8 @@ class ActionSendSaleReminder(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
         reminder_id = next(tracker.get_latest_entity_values("reminder_id"), None)
-        reminder = reminders.being_sent(store(), conversation_id(tracker), reminder_id)
+        with store().reading() as s:
+            reminder = reminders.being_sent(s, conversation_id(tracker), reminder_id)
         if reminder is None:
             return []
         config = settings()

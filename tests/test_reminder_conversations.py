@@ -17,6 +17,7 @@ from bot.cli.reminders import send_through_rasa
 from bot.engagement import holiday_calendar, reminders
 from bot.settings import load_settings
 from channels.rest import rest_conversation_id
+from tests.bot.test_reminders import upcoming
 from tests.servers import api_token
 
 pytestmark = pytest.mark.usefixtures("assistant")
@@ -30,7 +31,7 @@ def sale_to_come(config):
 
 
 def reminder_of(store, conversation_id: str):
-    return [r for r in reminders.upcoming(store) if r.conversation_id == conversation_id]
+    return [r for r in upcoming(store) if r.conversation_id == conversation_id]
 
 
 def test_a_reminder_offered_after_the_sale_dates_arrives_when_the_sale_starts(assistant, demo_store):

@@ -26,7 +26,8 @@ def privacy_command(
     store = store or get_store()
     settings = settings or get_settings()
     if action == "export":
-        data = privacy.export_customer(store, email)
+        with store.reading() as s:
+            data = privacy.export_customer(s, email)
         if data is None:
             print("No customer with that email.", file=err)
             return 1
@@ -35,7 +36,8 @@ def privacy_command(
     if not operator:
         print("forget needs --operator NAME (who asked for it, for the audit log).", file=err)
         return 2
-    report = privacy.forget_customer(store, email, operator, settings)
+    with store.session() as s:
+        report = privacy.forget_customer(s, email, operator, settings)
     if report is None:
         print("No customer with that email.", file=err)
         return 1

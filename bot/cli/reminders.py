@@ -49,7 +49,8 @@ def reminders_command(
     settings = settings or get_settings()
     store.create_schema()
     if action == "list":
-        due = reminders.upcoming(store)
+        with store.reading() as s:
+            due = reminders.upcoming(s)
         if not due:
             print("No reminders to send.", file=out)
         for r in due:
@@ -65,7 +66,8 @@ def reminders_command(
         while True:
             _print_report(reminders.deliver_due(store, send, settings=settings), out)
             # issue #15 (privacy): transcript retention runs with every cycle.
-            pruned = privacy.prune_transcripts(store, settings)
+            with store.session() as s:
+                pruned = privacy.prune_transcripts(s, settings)
             if pruned:
                 print(f"transcripts: {pruned} events older than {settings.transcript_retention_days} days deleted", file=out)
             out.flush()

@@ -21,6 +21,7 @@ from typing import Callable
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.engagement import holiday_calendar
 from bot.settings import Settings, get_settings
@@ -63,7 +64,7 @@ class SaleReminderRequest:
     due_at: dt.datetime | None = None
 
 
-def pending(session, conversation_id: str, kind: str) -> Reminder | None:
+def pending(session: Session, conversation_id: str, kind: str) -> Reminder | None:
     """The conversation's reminder of this kind that has not gone out yet."""
     return session.execute(
         select(Reminder)
@@ -76,7 +77,7 @@ def pending(session, conversation_id: str, kind: str) -> Reminder | None:
     ).scalars().first()
 
 
-def being_sent(store: Store, conversation_id: str, reminder_id) -> Reminder | None:
+def being_sent(session: Session, conversation_id: str, reminder_id) -> Reminder | None:
     """The reminder a runner is delivering into this conversation right now, else None.
 
     The bot speaks a reminder only then: a shopper typing the external intent themselves
@@ -86,69 +87,66 @@ def being_sent(store: Store, conversation_id: str, reminder_id) -> Reminder | No
         reminder_id = int(reminder_id)
     except (TypeError, ValueError):
         return None
-    with store.reading() as s:
-        reminder = s.get(Reminder, reminder_id)
-        if reminder is None or reminder.conversation_id != conversation_id or reminder.status != "sending":
-            return None
-        return reminder
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is None or reminder.conversation_id != conversation_id or reminder.status != "sending":
+        return None
+    return reminder
 
 
-def has_pending(store: Store, conversation_id: str, kind: str) -> bool:
-    with store.reading() as s:
-        return pending(s, conversation_id, kind) is not None
+def has_pending(session: Session, conversation_id: str, kind: str) -> bool:
+    return pending(session, conversation_id, kind) is not None
 
 
 def schedule_sale_reminder(
-    store: Store, conversation_id: str, channel: str, settings: Settings | None = None
+    session: Session, conversation_id: str, channel: str, settings: Settings | None = None
 ) -> SaleReminderRequest:
-    """Schedules a message for the first morning of the next sale; asking twice keeps one."""
+    """Schedules a message for the first morning of the next sale; asking twice keeps one.
+    Writes (call it in store.session()); while the sale is on it does not touch the store."""
     settings = settings or get_settings()
     today = settings.today()
     sale = holiday_calendar.holiday_sale(today, settings)
     due_at = holiday_calendar.sale_reminder_at(today, settings)
     if due_at is None:
         return SaleReminderRequest("sale_on", sale)
+    existing = pending(session, conversation_id, SALE_START)
+    if existing is not None:
+        return SaleReminderRequest("already_scheduled", sale, existing.due_at)
+    earlier = session.execute(
+        select(Reminder).where(
+            Reminder.conversation_id == conversation_id,
+            Reminder.kind == SALE_START,
+            Reminder.due_at == due_at,
+        )
+    ).scalar_one_or_none()
+    if earlier is not None:  # cancelled, then asked for again
+        earlier.status, earlier.next_attempt_at, earlier.attempts = "scheduled", due_at, 0
+        return SaleReminderRequest("scheduled", sale, due_at)
+    reminder = Reminder(
+        conversation_id=conversation_id,
+        channel=channel or "unknown",
+        kind=SALE_START,
+        due_at=due_at,
+        next_attempt_at=due_at,
+        status="scheduled",
+        attempts=0,
+        created_at=settings.now(),
+    )
     try:
-        with store.session() as s:
-            existing = pending(s, conversation_id, SALE_START)
-            if existing is not None:
-                return SaleReminderRequest("already_scheduled", sale, existing.due_at)
-            earlier = s.execute(
-                select(Reminder).where(
-                    Reminder.conversation_id == conversation_id,
-                    Reminder.kind == SALE_START,
-                    Reminder.due_at == due_at,
-                )
-            ).scalar_one_or_none()
-            if earlier is not None:  # cancelled, then asked for again
-                earlier.status, earlier.next_attempt_at, earlier.attempts = "scheduled", due_at, 0
-                return SaleReminderRequest("scheduled", sale, due_at)
-            s.add(
-                Reminder(
-                    conversation_id=conversation_id,
-                    channel=channel or "unknown",
-                    kind=SALE_START,
-                    due_at=due_at,
-                    next_attempt_at=due_at,
-                    status="scheduled",
-                    attempts=0,
-                    created_at=settings.now(),
-                )
-            )
+        with session.begin_nested():  # a savepoint: losing the race leaves the caller's unit of work usable
+            session.add(reminder)
     except IntegrityError:
         # The same request raced us to the insert; its reminder is the one.
         return SaleReminderRequest("already_scheduled", sale, due_at)
     return SaleReminderRequest("scheduled", sale, due_at)
 
 
-def cancel(store: Store, conversation_id: str, kind: str) -> bool:
+def cancel(session: Session, conversation_id: str, kind: str) -> bool:
     """Cancels the conversation's pending reminder of this kind; False if there was none."""
-    with store.session() as s:
-        reminder = pending(s, conversation_id, kind)
-        if reminder is None or reminder.status != "scheduled":
-            return False
-        reminder.status = "cancelled"
-        return True
+    reminder = pending(session, conversation_id, kind)
+    if reminder is None or reminder.status != "scheduled":
+        return False
+    reminder.status = "cancelled"
+    return True
 
 
 @dataclass
@@ -178,36 +176,37 @@ class DueReminder:
 Sender = Callable[[DueReminder], None]
 
 
-def _claim_due(store: Store, now: dt.datetime, settings: Settings, limit: int) -> tuple[list[DueReminder], DeliveryReport]:
+def _claim_due(
+    session: Session, now: dt.datetime, settings: Settings, limit: int
+) -> tuple[list[DueReminder], DeliveryReport]:
     """Marks the due reminders as being sent by this runner; settles those that must not go."""
     report = DeliveryReport()
     claimed: list[DueReminder] = []
-    with store.session() as s:
-        rows = s.execute(
-            select(Reminder)
-            .where(
-                or_(
-                    and_(Reminder.status == "scheduled", Reminder.next_attempt_at <= now),
-                    and_(Reminder.status == "sending", Reminder.claimed_at < now - STALE_CLAIM),
-                )
+    rows = session.execute(
+        select(Reminder)
+        .where(
+            or_(
+                and_(Reminder.status == "scheduled", Reminder.next_attempt_at <= now),
+                and_(Reminder.status == "sending", Reminder.claimed_at < now - STALE_CLAIM),
             )
-            .order_by(Reminder.next_attempt_at, Reminder.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).scalars().all()
-        for reminder in rows:
-            if reminder.kind == SALE_START and not _settle_sale_dates(reminder, now, settings, report):
-                continue
-            if handoff.open_ticket_for(s, reminder.conversation_id) is not None:
-                reminder.status = "scheduled"
-                reminder.next_attempt_at = now + HANDOFF_RECHECK
-                report.waiting_for_agent.append(reminder.id)
-                continue
-            reminder.status = "sending"
-            reminder.claimed_at = now
-            claimed.append(
-                DueReminder(reminder.id, reminder.conversation_id, reminder.kind, INTENT_FOR_KIND[reminder.kind])
-            )
+        )
+        .order_by(Reminder.next_attempt_at, Reminder.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).scalars().all()
+    for reminder in rows:
+        if reminder.kind == SALE_START and not _settle_sale_dates(reminder, now, settings, report):
+            continue
+        if handoff.open_ticket_for(session, reminder.conversation_id) is not None:
+            reminder.status = "scheduled"
+            reminder.next_attempt_at = now + HANDOFF_RECHECK
+            report.waiting_for_agent.append(reminder.id)
+            continue
+        reminder.status = "sending"
+        reminder.claimed_at = now
+        claimed.append(
+            DueReminder(reminder.id, reminder.conversation_id, reminder.kind, INTENT_FOR_KIND[reminder.kind])
+        )
     return claimed, report
 
 
@@ -235,44 +234,52 @@ def deliver_due(
     settings: Settings | None = None,
     limit: int = 200,
 ) -> DeliveryReport:
-    """Sends every reminder that is due; returns what happened to each."""
+    """Sends every reminder that is due; returns what happened to each.
+
+    Takes the Store: the claim commits before each Rasa call and each outcome after it (at-most-once)."""
     settings = settings or get_settings()
     now = now or settings.now()
-    claimed, report = _claim_due(store, now, settings, limit)
+    with store.session() as s:
+        claimed, report = _claim_due(s, now, settings, limit)
     for due in claimed:
         try:
             send(due)
         except Exception as exc:  # noqa: BLE001 - any failure to deliver is retried, then recorded
-            _record_failure(store, due.id, now, exc, report)
+            with store.session() as s:
+                _record_failure(s, due.id, now, exc, report)
         else:
             with store.session() as s:
-                reminder = s.get(Reminder, due.id)
-                reminder.status = "sent"
-                reminder.sent_at = now
-                reminder.attempts += 1
+                _record_sent(s, due.id, now)
             report.sent.append(due.id)
     return report
 
 
-def _record_failure(store: Store, reminder_id: int, now: dt.datetime, exc: Exception, report: DeliveryReport) -> None:
-    with store.session() as s:
-        reminder = s.get(Reminder, reminder_id)
-        reminder.attempts += 1
-        reminder.last_error = str(exc)[:500]
-        if reminder.attempts > len(RETRY_DELAYS_MINUTES):
-            reminder.status = "failed"
-            report.failed.append(reminder_id)
-            return
-        reminder.status = "scheduled"
-        reminder.next_attempt_at = now + dt.timedelta(minutes=RETRY_DELAYS_MINUTES[reminder.attempts - 1])
-        report.retrying.append(reminder_id)
+def _record_sent(session: Session, reminder_id: int, now: dt.datetime) -> None:
+    reminder = session.get(Reminder, reminder_id)
+    reminder.status = "sent"
+    reminder.sent_at = now
+    reminder.attempts += 1
 
 
-def upcoming(store: Store) -> list[Reminder]:
+def _record_failure(
+    session: Session, reminder_id: int, now: dt.datetime, exc: Exception, report: DeliveryReport
+) -> None:
+    reminder = session.get(Reminder, reminder_id)
+    reminder.attempts += 1
+    reminder.last_error = str(exc)[:500]
+    if reminder.attempts > len(RETRY_DELAYS_MINUTES):
+        reminder.status = "failed"
+        report.failed.append(reminder_id)
+        return
+    reminder.status = "scheduled"
+    reminder.next_attempt_at = now + dt.timedelta(minutes=RETRY_DELAYS_MINUTES[reminder.attempts - 1])
+    report.retrying.append(reminder_id)
+
+
+def upcoming(session: Session) -> list[Reminder]:
     """Reminders still to go out, soonest first (for operators)."""
-    with store.reading() as s:
-        return list(
-            s.execute(
-                select(Reminder).where(Reminder.status.in_(("scheduled", "sending"))).order_by(Reminder.due_at)
-            ).scalars()
-        )
+    return list(
+        session.execute(
+            select(Reminder).where(Reminder.status.in_(("scheduled", "sending"))).order_by(Reminder.due_at)
+        ).scalars()
+    )

@@ -485,7 +485,8 @@ class ShopifyWebhooks:
         request = delivery.payload.get("data_request")
         request_id = str(request.get("id", "")) if isinstance(request, dict) else ""
         request_id = _SAFE_NAME.sub("", request_id or delivery.webhook_id)[:80]
-        data = privacy.export_customer(self.store, _shopper_email(delivery.payload))
+        with self.store.reading() as session:
+            data = privacy.export_customer(session, _shopper_email(delivery.payload))
         if data is None:
             log.warning("Shopify data request %s: no customer with that email, nothing to send", request_id)
             return "no such customer"
@@ -496,15 +497,19 @@ class ShopifyWebhooks:
 
     def _forget(self, delivery: Delivery) -> str:
         email = _shopper_email(delivery.payload)
-        report = privacy.forget_customer(self.store, email, PRIVACY_OPERATOR, self.settings) if email else None
+        if not email:
+            return "no such customer"
+        with self.store.session() as session:
+            report = privacy.forget_customer(session, email, PRIVACY_OPERATOR, self.settings)
         return "no such customer" if report is None else f"forgot customer #{report.customer_id}"
 
     def _forget_everyone(self, delivery: Delivery) -> str:
         """shop/redact on a one-store install: every shopper the store knew is forgotten."""
-        with self.store.session() as session:
+        with self.store.reading() as session:
             emails = list(session.execute(
                 select(Customer.email).where(Customer.name != privacy.FORGOTTEN_NAME)).scalars())
-        for email in emails:
-            privacy.forget_customer(self.store, email, PRIVACY_OPERATOR, self.settings)
+        for email in emails:  # one unit of work per shopper, as customers/redact
+            with self.store.session() as session:
+                privacy.forget_customer(session, email, PRIVACY_OPERATOR, self.settings)
         log.warning("Shopify shop/redact: %d customers forgotten", len(emails))
         return f"forgot {len(emails)} customers"

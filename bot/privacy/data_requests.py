@@ -5,6 +5,8 @@ orders they verified, asked about or refunded in a conversation (and the tickets
 of those conversations). Rasa's tracker store (`events`, bot.rasa_link.rasa_api.tracker_events)
 lives in the same database, so erasing is one transaction: either every trace goes, or none does.
 Order numbers and amounts stay: the books must still add up after a shopper is forgotten.
+Each function takes the caller's session: the CLI or the Shopify webhook handler opens the unit
+of work (store.reading() for the export).
 """
 from __future__ import annotations
 
@@ -14,15 +16,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.money import audit
 from bot.orders.verification_throttle import email_hash
 from bot.privacy.log_masking import mask_text
-from bot.rasa_link.rasa_api import read_transcript, tracker_events
+from bot.rasa_link.rasa_api import has_tracker_table, tracker_events, transcript
 from bot.settings import Settings
-from bot.store.engine import Store
 from bot.store.models import (
     AuditEntry,
     Customer,
@@ -124,35 +125,31 @@ def _ticket_record(ticket: HandoffTicket) -> dict[str, Any]:
     }
 
 
-def export_customer(store: Store, email: str) -> dict[str, Any] | None:
+def export_customer(session: Session, email: str) -> dict[str, Any] | None:
     """Everything the store keeps about the shopper with `email`, as JSON-ready data; None
-    when no customer has that email."""
-    with store.reading() as s:
-        customer = find_customer(s, email)
-        if customer is None:
-            return None
-        conversations = conversation_ids(s, customer)
-        result = {
-            "customer": {
-                "name": customer.name,
-                "email": customer.email,
-                "birthday": customer.birthday.isoformat() if customer.birthday else None,
-                "loyalty_points": customer.loyalty_points,
-            },
-            "orders": [_order_record(s, o) for o in customer.orders],
-            "tickets": [_ticket_record(t) for t in _tickets(s, customer, conversations)],
-        }
-    result["conversations"] = [
-        {
-            "id": c,
-            "transcript": [
-                {"who": m["who"], "text": m["text"], "at": m["at"].isoformat() if m["at"] else None}
-                for m in read_transcript(store, c)
-            ],
-        }
-        for c in conversations
-    ]
-    return result
+    when no customer has that email. Only reads (call it in store.reading()): the transcripts
+    come from the same snapshot as the rest."""
+    customer = find_customer(session, email)
+    if customer is None:
+        return None
+    conversations = conversation_ids(session, customer)
+    return {
+        "customer": {
+            "name": customer.name,
+            "email": customer.email,
+            "birthday": customer.birthday.isoformat() if customer.birthday else None,
+            "loyalty_points": customer.loyalty_points,
+        },
+        "orders": [_order_record(session, o) for o in customer.orders],
+        "tickets": [_ticket_record(t) for t in _tickets(session, customer, conversations)],
+        "conversations": [
+            {"id": c, "transcript": [_message_record(m) for m in transcript(session, c)]} for c in conversations
+        ],
+    }
+
+
+def _message_record(message: dict[str, Any]) -> dict[str, Any]:
+    return {"who": message["who"], "text": message["text"], "at": message["at"].isoformat() if message["at"] else None}
 
 
 def _scrubber(*secrets: str):
@@ -165,63 +162,77 @@ def _mentions(column, *secrets: str):
     return or_(*(func.lower(column).contains(x.lower()) for x in secrets if x))
 
 
-def forget_customer(store: Store, email: str, operator: str, settings: Settings) -> ForgetReport | None:
-    """Erases the shopper with `email` in one transaction (None when there is none): their chats
-    in Rasa's tracker store, their name, email and birthday, the personal text in tickets, notices
-    and the audit log, and the verifications, wishlists and reminders of their conversations.
-    Orders, refunds and audit amounts stay, linked to the anonymous customer row."""
-    has_tracker = inspect(store.engine).has_table(tracker_events.name)
-    with store.session() as s:
-        customer = find_customer(s, email)
-        if customer is None:
-            return None
-        secrets = (customer.email, customer.name)
-        scrub = _scrubber(*secrets)
-        conversations = conversation_ids(s, customer)
-        events = 0
-        if has_tracker and conversations:
-            events = s.execute(delete(tracker_events).where(tracker_events.c.sender_id.in_(conversations))).rowcount
-        tickets = _tickets(s, customer, conversations)
-        for ticket in tickets:
-            ticket.summary = scrub(ticket.summary)
-            ticket.transcript = json.dumps(
-                [{**line, "text": scrub(line.get("text", ""))} for line in json.loads(ticket.transcript or "[]")]
-            )
-        for notice in s.execute(select(ShopperNotice).where(ShopperNotice.conversation_id.in_(conversations))).scalars():
-            notice.note = scrub(notice.note)
-        entries = list(s.execute(select(AuditEntry).where(_mentions(AuditEntry.detail, *secrets))).scalars())
-        for entry in entries:
-            entry.detail = scrub(entry.detail)
-        for model in (VerifiedOrder, VerificationAttempt, VerificationFailure, Reminder):
-            s.execute(delete(model).where(model.conversation_id.in_(conversations)))
-        s.execute(delete(VerificationFailure).where(VerificationFailure.email_hash == email_hash(customer.email)))
-        s.execute(
-            delete(WishlistItem).where(
-                or_(WishlistItem.customer_id == customer.id, WishlistItem.conversation_id.in_(conversations))
-            )
-        )
-        customer.name = FORGOTTEN_NAME
-        customer.email = f"forgotten-{customer.id}@invalid"
-        customer.birthday = None
-        audit.record(
-            s, actor=operator, action=CUSTOMER_FORGOTTEN, at=settings.now(),
-            detail=f"customer #{customer.id}: {len(conversations)} conversations erased",
-        )
-        return ForgetReport(customer.id, len(conversations), events, len(tickets), len(entries))
+def forget_customer(session: Session, email: str, operator: str, settings: Settings) -> ForgetReport | None:
+    """Erases the shopper with `email` (None when there is none): their chats in Rasa's tracker
+    store, their name, email and birthday, the personal text in tickets, notices and the audit
+    log, and the verifications, wishlists and reminders of their conversations. Orders, refunds
+    and audit amounts stay, linked to the anonymous customer row. Call it in store.session(),
+    one transaction: either every trace goes, or none does."""
+    customer = find_customer(session, email)
+    if customer is None:
+        return None
+    conversations = conversation_ids(session, customer)
+    tickets, entries = _scrub_personal_text(session, customer, conversations)
+    events = _delete_conversations(session, customer, conversations)
+    customer.name = FORGOTTEN_NAME
+    customer.email = f"forgotten-{customer.id}@invalid"
+    customer.birthday = None
+    audit.record(
+        session, actor=operator, action=CUSTOMER_FORGOTTEN, at=settings.now(),
+        detail=f"customer #{customer.id}: {len(conversations)} conversations erased",
+    )
+    return ForgetReport(customer.id, len(conversations), events, tickets, entries)
 
 
-def prune_transcripts(store: Store, settings: Settings, now: float | None = None) -> int:
+def _scrub_personal_text(session: Session, customer: Customer, conversations: list[str]) -> tuple[int, int]:
+    """The customer's name, email and anything personal out of tickets, notices and the audit
+    log; (tickets, audit entries) scrubbed."""
+    secrets = (customer.email, customer.name)
+    scrub = _scrubber(*secrets)
+    tickets = _tickets(session, customer, conversations)
+    for ticket in tickets:
+        ticket.summary = scrub(ticket.summary)
+        ticket.transcript = json.dumps(
+            [{**line, "text": scrub(line.get("text", ""))} for line in json.loads(ticket.transcript or "[]")]
+        )
+    notices = select(ShopperNotice).where(ShopperNotice.conversation_id.in_(conversations))
+    for notice in session.execute(notices).scalars():
+        notice.note = scrub(notice.note)
+    entries = list(session.execute(select(AuditEntry).where(_mentions(AuditEntry.detail, *secrets))).scalars())
+    for entry in entries:
+        entry.detail = scrub(entry.detail)
+    return len(tickets), len(entries)
+
+
+def _delete_conversations(session: Session, customer: Customer, conversations: list[str]) -> int:
+    """The conversations' transcripts, verifications, reminders and wishlists, and the
+    customer's failed verifications and wishlist; returns the transcript events deleted."""
+    events = 0
+    if conversations and has_tracker_table(session):
+        events = session.execute(delete(tracker_events).where(tracker_events.c.sender_id.in_(conversations))).rowcount
+    for model in (VerifiedOrder, VerificationAttempt, VerificationFailure, Reminder):
+        session.execute(delete(model).where(model.conversation_id.in_(conversations)))
+    session.execute(delete(VerificationFailure).where(VerificationFailure.email_hash == email_hash(customer.email)))
+    session.execute(
+        delete(WishlistItem).where(
+            or_(WishlistItem.customer_id == customer.id, WishlistItem.conversation_id.in_(conversations))
+        )
+    )
+    return events
+
+
+def prune_transcripts(session: Session, settings: Settings, now: float | None = None) -> int:
     """Deletes tracker events older than TRANSCRIPT_RETENTION_DAYS, except in conversations
     whose handoff ticket is still open (an agent may need the whole story). Returns how many.
+    Writes: call it in store.session().
 
     Rasa stamps events with the real clock (epoch seconds), so the cut-off uses it too,
     not the store's TINSEL_TODAY."""
-    if not inspect(store.engine).has_table(tracker_events.name):
+    if not has_tracker_table(session):
         return 0
     cutoff = (time.time() if now is None else now) - settings.transcript_retention_days * 86400
     still_open = select(HandoffTicket.conversation_id).where(HandoffTicket.status != "resolved")
     events = tracker_events.c
-    with store.session() as s:
-        return s.execute(
-            delete(tracker_events).where(events.timestamp < cutoff, events.sender_id.not_in(still_open))
-        ).rowcount
+    return session.execute(
+        delete(tracker_events).where(events.timestamp < cutoff, events.sender_id.not_in(still_open))
+    ).rowcount

@@ -167,6 +167,18 @@ def read_transcript(
     since: dt.datetime | None = None,
     after_pause: bool = False,
 ) -> list[dict[str, Any]]:
+    """`transcript` in a read-only unit of work of its own, for bot.support.desk, which reads
+    it after its ticket's unit of work (never waits for SQLite's write lock: an agent's page)."""
+    with store.reading() as s:
+        return transcript(s, conversation_id, since, after_pause)
+
+
+def transcript(
+    session: Session,
+    conversation_id: str,
+    since: dt.datetime | None = None,
+    after_pause: bool = False,
+) -> list[dict[str, Any]]:
     """The shopper's and the bot's messages from Rasa's tracker store, oldest first.
 
     Each is {"who": "shopper"|"bot", "text": str, "at": datetime}. `since` (local time, as
@@ -190,17 +202,16 @@ def read_transcript(
         )
         query = query.where(events.id > func.coalesce(last_pause, 0))
     messages = []
-    with store.reading() as s:  # never waits for SQLite's write lock: an agent's page reads this
-        rows = s.execute(query).all() if has_tracker_table(s) else []
-        for type_name, timestamp, data in rows:
-            try:
-                text = (json.loads(data or "{}") or {}).get("text")
-            except ValueError:
-                text = None
-            if not text:
-                continue
-            at = dt.datetime.fromtimestamp(timestamp) if timestamp is not None else None
-            messages.append({"who": _SPEAKERS[type_name], "text": text, "at": at})
+    rows = session.execute(query).all() if has_tracker_table(session) else []
+    for type_name, timestamp, data in rows:
+        try:
+            text = (json.loads(data or "{}") or {}).get("text")
+        except ValueError:
+            text = None
+        if not text:
+            continue
+        at = dt.datetime.fromtimestamp(timestamp) if timestamp is not None else None
+        messages.append({"who": _SPEAKERS[type_name], "text": text, "at": at})
     return messages
 
 

@@ -15,6 +15,7 @@ from bot.engagement import holiday_calendar, reminders
 from bot.policies import format_date
 from bot.settings import get_settings
 from tests.actions.conftest import make_tracker, response_names, run_action
+from tests.bot.test_reminders import upcoming
 
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 # A value and its template both saying the unit: "within 30 days days".
@@ -167,7 +168,7 @@ def test_the_reminder_is_stored_for_the_first_morning_of_the_sale(domain, conver
     events, messages = run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
     assert events == [] and response_names(messages) == ["utter_sale_reminder_set"]
     assert "Friday, November 28" in render(domain, messages[0])
-    [stored] = reminders.upcoming(action_store)
+    [stored] = upcoming(action_store)
     assert stored.conversation_id == conversation_id
     assert stored.due_at == dt.datetime(2025, 11, 28, 9, 0)
 
@@ -180,7 +181,7 @@ def test_a_direct_request_for_the_sale_reminder_is_stored(domain, conversation_i
     pin_today(BEFORE_THE_SALE)
     _, messages = run_action(ActionScheduleSaleReminder(), asked(conversation_id, "remind me when black friday starts"), domain)
     assert response_names(messages) == ["utter_sale_reminder_set"]
-    assert len(reminders.upcoming(action_store)) == 1
+    assert len(upcoming(action_store)) == 1
 
 
 def test_a_personal_reminder_is_declined_and_the_sale_one_offered(domain, conversation_id, pin_today, action_store):
@@ -188,7 +189,7 @@ def test_a_personal_reminder_is_declined_and_the_sale_one_offered(domain, conver
     events, messages = run_action(ActionScheduleSaleReminder(), asked(conversation_id, "remind me to call mom at 6"), domain)
     assert response_names(messages) == ["utter_reminders_only_for_sales"]
     assert events == [OFFER]
-    assert reminders.upcoming(action_store) == []
+    assert upcoming(action_store) == []
 
 
 def test_asking_twice_keeps_one_reminder(domain, conversation_id, pin_today, action_store):
@@ -196,13 +197,13 @@ def test_asking_twice_keeps_one_reminder(domain, conversation_id, pin_today, act
     run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
     _, messages = run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
     assert response_names(messages) == ["utter_sale_reminder_already_set"]
-    assert len(reminders.upcoming(action_store)) == 1
+    assert len(upcoming(action_store)) == 1
 
 
 def test_no_reminder_while_the_sale_is_on(domain, conversation_id, pin_today, action_store):
     pin_today(dt.date(2025, 11, 29))
     events, messages = run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
-    assert events == [] and reminders.upcoming(action_store) == []
+    assert events == [] and upcoming(action_store) == []
     assert response_names(messages) == ["utter_sale_already_on"]
     assert "Monday, December 1" in render(domain, messages[0])
 
@@ -231,7 +232,7 @@ def test_the_reminder_speaks_when_the_runner_delivers_it(domain, conversation_id
 def test_a_shopper_typing_the_reminder_intent_gets_no_sale_message(domain, conversation_id, pin_today, action_store):
     pin_today(BEFORE_THE_SALE)
     run_action(ActionScheduleSaleReminder(), make_tracker(conversation_id), domain)
-    [scheduled] = reminders.upcoming(action_store)
+    [scheduled] = upcoming(action_store)
     for claimed_id in (scheduled.id, None, "1 OR 1=1", 999999):
         _, messages = run_action(ActionSendSaleReminder(), reminder_fired(conversation_id, claimed_id), domain)
         assert messages == []

@@ -78,7 +78,8 @@ def _shop(store, settings):
 
 def test_export_holds_the_customer_orders_conversations_and_tickets(store, settings, tracker_table):
     _shop(store, settings)
-    data = privacy.export_customer(store, "Lisa.Smith@Example.com")
+    with store.reading() as s:
+        data = privacy.export_customer(s, "Lisa.Smith@Example.com")
     assert data["customer"] == {"name": NAME, "email": EMAIL, "birthday": "1990-05-17", "loyalty_points": 120}
     assert [o["number"] for o in data["orders"]] == ["104776", "104777"]
     first = data["orders"][0]
@@ -124,7 +125,8 @@ def test_forget_erases_the_shopper_but_keeps_the_books(store, settings, tracker_
         assert refund_entry.refund_id == ids["refund"]
         assert forget_entry.actor == "dpo-anna" and forget_entry.action == privacy.CUSTOMER_FORGOTTEN
         assert EMAIL not in forget_entry.detail and "Lisa" not in forget_entry.detail
-    assert privacy.export_customer(store, EMAIL) is None
+    with store.reading() as s:
+        assert privacy.export_customer(s, EMAIL) is None
 
 
 def test_forget_is_all_or_nothing(store, settings, tracker_table):
@@ -133,7 +135,8 @@ def test_forget_is_all_or_nothing(store, settings, tracker_table):
     with store.session() as s:
         make_customer(s, name="Squatter", email=f"forgotten-{ids['lisa']}@invalid")
     try:
-        privacy.forget_customer(store, EMAIL, "dpo-anna", settings)
+        with store.session() as s:
+            privacy.forget_customer(s, EMAIL, "dpo-anna", settings)
     except Exception:
         pass
     else:
@@ -159,6 +162,11 @@ def _event_at(store, conversation_id, timestamp):
         ))
 
 
+def prune(store, settings, now=None) -> int:
+    with store.session() as s:
+        return privacy.prune_transcripts(s, settings, now)
+
+
 def test_old_transcripts_are_pruned_except_with_an_open_ticket(store, settings, tracker_table):
     now = time.time()
     old = now - (settings.transcript_retention_days + 1) * 86400
@@ -170,15 +178,15 @@ def test_old_transcripts_are_pruned_except_with_an_open_ticket(store, settings, 
         for conversation, status in (("chat-open-ticket", "open"), ("chat-resolved-ticket", "resolved")):
             s.add(HandoffTicket(conversation_id=conversation, channel="rest", reason="human", status=status,
                                 created_at=settings.now(), open_marker=1 if status == "open" else None))
-    assert privacy.prune_transcripts(store, settings, now=now) == 2
+    assert prune(store, settings, now=now) == 2
     assert _events_of(store, "chat-old") == 1  # the recent message stays
     assert _events_of(store, "chat-open-ticket") == 1
     assert _events_of(store, "chat-resolved-ticket") == 0
-    assert privacy.prune_transcripts(store, settings, now=now) == 0
+    assert prune(store, settings, now=now) == 0
 
 
 def test_pruning_without_a_tracker_table_does_nothing(store, settings):
-    assert privacy.prune_transcripts(store, settings) == 0
+    assert prune(store, settings) == 0
 
 
 def _bot_process(store, *args, **popen):

@@ -45,6 +45,22 @@ class Recorder:
         self.sent.append(due)
 
 
+def schedule(store, conversation_id: str, channel: str, config) -> reminders.SaleReminderRequest:
+    """The shopper's request as the action makes it, in a writing unit of work."""
+    with store.session() as s:
+        return reminders.schedule_sale_reminder(s, conversation_id, channel, config)
+
+
+def has_pending(store, conversation_id: str) -> bool:
+    with store.reading() as s:
+        return reminders.has_pending(s, conversation_id, reminders.SALE_START)
+
+
+def upcoming(store) -> list[Reminder]:
+    with store.reading() as s:
+        return reminders.upcoming(s)
+
+
 def count(store) -> int:
     with store.session() as s:
         return s.execute(select(func.count(Reminder.id))).scalar_one()
@@ -56,39 +72,61 @@ def status_of(store, reminder_id: int) -> Reminder:
 
 
 def test_the_reminder_is_set_for_the_first_morning_of_the_sale(store, before_sale, conversation_id):
-    request = reminders.schedule_sale_reminder(store, conversation_id, "telegram", before_sale)
+    request = schedule(store, conversation_id, "telegram", before_sale)
     sale = holiday_calendar.holiday_sale(BEFORE_THE_SALE, before_sale)
     assert request.status == "scheduled"
     assert request.due_at == dt.datetime.combine(sale.start, holiday_calendar.SALE_REMINDER_TIME)
-    assert reminders.has_pending(store, conversation_id, reminders.SALE_START)
-    assert [r.channel for r in reminders.upcoming(store)] == ["telegram"]
+    assert has_pending(store, conversation_id)
+    assert [r.channel for r in upcoming(store)] == ["telegram"]
 
 
 def test_asking_twice_keeps_one_reminder(store, before_sale, conversation_id):
-    reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
-    again = reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
+    schedule(store, conversation_id, "socketio", before_sale)
+    again = schedule(store, conversation_id, "socketio", before_sale)
     assert again.status == "already_scheduled"
     assert count(store) == 1
+
+
+def test_losing_the_race_to_schedule_keeps_the_callers_unit_of_work(store, before_sale, conversation_id):
+    """Two requests at once: the second finds the first's reminder (SQLite) or loses the insert
+    to it (PostgreSQL); either way it says so, and what else its unit of work wrote still commits."""
+    answers = []
+
+    def second_request():
+        with store.session() as s:
+            reminders.schedule_sale_reminder(s, "another-shopper", "socketio", before_sale)
+            answers.append(reminders.schedule_sale_reminder(s, conversation_id, "socketio", before_sale))
+
+    with store.session() as s:
+        first = reminders.schedule_sale_reminder(s, conversation_id, "socketio", before_sale)
+        s.flush()
+        racer = threading.Thread(target=second_request)
+        racer.start()
+        time.sleep(0.3)  # the racer is now waiting on our insert (or on the write lock)
+    racer.join(timeout=10)
+    assert first.status == "scheduled" and [a.status for a in answers] == ["already_scheduled"]
+    assert has_pending(store, "another-shopper") and count(store) == 2
 
 
 def test_no_reminder_while_the_sale_is_on(store, settings, conversation_id):
     sale = holiday_calendar.holiday_sale(BEFORE_THE_SALE, settings)
     during = dataclasses.replace(settings, today_override=sale.start)
-    request = reminders.schedule_sale_reminder(store, conversation_id, "socketio", during)
+    request = schedule(store, conversation_id, "socketio", during)
     assert request.status == "sale_on" and request.due_at is None
     assert count(store) == 0
 
 
 def test_a_cancelled_reminder_can_be_asked_for_again(store, before_sale, conversation_id):
-    reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
-    assert reminders.cancel(store, conversation_id, reminders.SALE_START)
-    assert not reminders.has_pending(store, conversation_id, reminders.SALE_START)
-    assert reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale).status == "scheduled"
-    assert reminders.has_pending(store, conversation_id, reminders.SALE_START)
+    schedule(store, conversation_id, "socketio", before_sale)
+    with store.session() as s:
+        assert reminders.cancel(s, conversation_id, reminders.SALE_START)
+    assert not has_pending(store, conversation_id)
+    assert schedule(store, conversation_id, "socketio", before_sale).status == "scheduled"
+    assert has_pending(store, conversation_id)
 
 
 def test_nothing_goes_out_before_it_is_due_and_it_goes_out_once(store, before_sale, conversation_id):
-    reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
+    schedule(store, conversation_id, "socketio", before_sale)
     due_at = sale_start_morning(before_sale)
     send = Recorder()
     early = reminders.deliver_due(store, send, now=due_at - dt.timedelta(minutes=1), settings=before_sale)
@@ -101,11 +139,11 @@ def test_nothing_goes_out_before_it_is_due_and_it_goes_out_once(store, before_sa
 
     reminders.deliver_due(store, send, now=due_at + dt.timedelta(hours=1), settings=before_sale)
     assert len(send.sent) == 1
-    assert not reminders.has_pending(store, conversation_id, reminders.SALE_START)
+    assert not has_pending(store, conversation_id)
 
 
 def test_rasa_down_is_retried_later_then_given_up(store, before_sale, conversation_id):
-    reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
+    schedule(store, conversation_id, "socketio", before_sale)
     now = sale_start_morning(before_sale)
     down = Recorder(fail=True)
     report = reminders.deliver_due(store, down, now=now, settings=before_sale)
@@ -122,7 +160,7 @@ def test_rasa_down_is_retried_later_then_given_up(store, before_sale, conversati
 
 
 def test_a_reminder_rasa_never_takes_fails_after_the_last_retry(store, before_sale, conversation_id):
-    reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
+    schedule(store, conversation_id, "socketio", before_sale)
     now = sale_start_morning(before_sale)
     down = Recorder(fail=True)
     for _ in reminders.RETRY_DELAYS_MINUTES:
@@ -135,7 +173,7 @@ def test_a_reminder_rasa_never_takes_fails_after_the_last_retry(store, before_sa
 
 
 def test_the_bot_stays_silent_while_a_person_has_the_conversation(store, before_sale, conversation_id, dead_rasa_url):
-    reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
+    schedule(store, conversation_id, "socketio", before_sale)
     with store.session() as s:
         ticket, _ = handoff.open_ticket(
             s, Conversation(conversation_id, "socketio", []), "asked_for_human", "wants a person", settings=before_sale
@@ -151,17 +189,17 @@ def test_the_bot_stays_silent_while_a_person_has_the_conversation(store, before_
 
 
 def test_a_runner_that_was_down_for_the_whole_sale_sends_nothing(store, before_sale, conversation_id):
-    reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
+    schedule(store, conversation_id, "socketio", before_sale)
     sale = holiday_calendar.holiday_sale(BEFORE_THE_SALE, before_sale)
     after = dataclasses.replace(before_sale, today_override=sale.end + dt.timedelta(days=2))
     send = Recorder()
     report = reminders.deliver_due(store, send, now=after.now(), settings=after)
     assert send.sent == [] and len(report.missed) == 1
-    assert not reminders.has_pending(store, conversation_id, reminders.SALE_START)
+    assert not has_pending(store, conversation_id)
 
 
 def test_a_sale_moved_later_moves_the_reminder(store, before_sale, conversation_id):
-    reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
+    schedule(store, conversation_id, "socketio", before_sale)
     old_due = sale_start_morning(before_sale)
     moved = dataclasses.replace(before_sale, holiday_sale_start="cyber_monday")
     send = Recorder()
@@ -174,7 +212,7 @@ def test_a_sale_moved_later_moves_the_reminder(store, before_sale, conversation_
 
 
 def test_a_claim_left_by_a_crashed_runner_is_taken_again(store, before_sale, conversation_id):
-    reminders.schedule_sale_reminder(store, conversation_id, "socketio", before_sale)
+    schedule(store, conversation_id, "socketio", before_sale)
     now = sale_start_morning(before_sale)
     with store.session() as s:
         reminder = s.execute(select(Reminder)).scalar_one()
@@ -187,7 +225,7 @@ def test_a_claim_left_by_a_crashed_runner_is_taken_again(store, before_sale, con
 
 def test_two_runners_at_once_send_each_reminder_once(store, before_sale):
     for n in range(5):
-        reminders.schedule_sale_reminder(store, f"shopper-{n}", "socketio", before_sale)
+        schedule(store, f"shopper-{n}", "socketio", before_sale)
     now = sale_start_morning(before_sale)
     send = Recorder(delay=0.05)
     runners = [
@@ -203,7 +241,7 @@ def test_two_runners_at_once_send_each_reminder_once(store, before_sale):
 
 def test_the_runner_fires_the_external_intent_through_rasas_api(store, before_sale, conversation_id, fake_rasa):
     url, calls = fake_rasa
-    reminders.schedule_sale_reminder(store, conversation_id, "slack", before_sale)
+    schedule(store, conversation_id, "slack", before_sale)
     config = dataclasses.replace(before_sale, rasa_url=url)
     report = reminders.deliver_due(store, send_through_rasa(config), now=sale_start_morning(config), settings=config)
     assert len(report.sent) == 1
@@ -214,11 +252,11 @@ def test_the_runner_fires_the_external_intent_through_rasas_api(store, before_sa
 
 
 def test_an_unreachable_rasa_leaves_the_reminder_for_the_next_run(store, before_sale, conversation_id, dead_rasa_url):
-    reminders.schedule_sale_reminder(store, conversation_id, "slack", before_sale)
+    schedule(store, conversation_id, "slack", before_sale)
     config = dataclasses.replace(before_sale, rasa_url=dead_rasa_url)
     report = reminders.deliver_due(store, send_through_rasa(config), now=sale_start_morning(config), settings=config)
     assert report.sent == [] and len(report.retrying) == 1
-    assert reminders.has_pending(store, conversation_id, reminders.SALE_START)
+    assert has_pending(store, conversation_id)
 
 
 @pytest.mark.parametrize("text, about_the_sale", [
