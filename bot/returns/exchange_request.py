@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.conversation import Conversation
-from bot.orders.lookup import verified_order
 from bot.returns.eligibility import ItemEligibility, eligibility_of
-from bot.returns.matching import asked_items
+from bot.returns.matching import Refused, verified_asked_items
 from bot.returns.return_request import RETURN_REASONS
 from bot.returns.rma import create_return, existing_return, label_email, next_step, record_created
 from bot.returns.variants import Variant, as_variant, take_stock, variants_of, wanted_variant
@@ -56,14 +55,11 @@ def start_exchange(
     """
     settings = settings or get_settings()
     step = next_step(return_method)
-    order = verified_order(session, conversation.id, order_number)
-    if order is None:
-        return ExchangeOutcome("not_verified")
-    if reason not in RETURN_REASONS:
-        return ExchangeOutcome("unknown_reason", order.number)
-    asked = asked_items(session, order, item, settings)
+    asked = verified_asked_items(session, conversation.id, order_number, item, reason, RETURN_REASONS, settings)
+    if isinstance(asked, Refused):
+        return ExchangeOutcome(asked.status, asked.order_number)
     if not asked.selection.complete or len(asked.selection.items) != 1:
-        return ExchangeOutcome("choose_items", order.number, **asked.choices())
+        return ExchangeOutcome("choose_items", asked.order.number, **asked.choices())
     order, chosen = asked.order, asked.selection.items[0]
     state = eligibility_of(asked.everything, [chosen])[0]
     terms = dict(order_number=order.number, item=state, next_step=step, label_email=label_email(order, step))

@@ -10,6 +10,7 @@ from typing import Sequence
 from sqlalchemy.orm import Session
 
 from bot.money import refunds
+from bot.orders.lookup import verified_order
 from bot.returns.eligibility import ItemEligibility, item_eligibility
 from bot.settings import Settings
 from bot.store.models import Order, OrderItem
@@ -125,3 +126,30 @@ def asked_items(
     the other), its items' return eligibility, and the items the shopper means."""
     order = refunds.lock_order(session, order.id)
     return AskedItems(order, item_eligibility(session, order, settings), select_items(order, selectors))
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a return or exchange stops before its items are looked at."""
+
+    status: str  # not_verified | unknown_reason
+    order_number: str | None = None  # the verified order (unknown_reason)
+    reason: str | None = None  # the reason given that is not one of the request's (unknown_reason)
+
+
+def verified_asked_items(
+    session: Session,
+    conversation_id: str,
+    order_number: str | None,
+    selectors: Sequence[str] | str | None,
+    reason: str | None,
+    reasons: Sequence[str],
+    settings: Settings,
+) -> AskedItems | Refused:
+    """A return's or exchange's first step: an unverified order or an unknown reason locks nothing."""
+    order = verified_order(session, conversation_id, order_number)
+    if order is None:
+        return Refused("not_verified")
+    if reason not in reasons:
+        return Refused("unknown_reason", order.number, reason)
+    return asked_items(session, order, selectors, settings)

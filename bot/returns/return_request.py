@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from bot.conversation import Conversation
 from bot.money import refunds
-from bot.orders.lookup import verified_order
 from bot.returns.eligibility import ItemEligibility, eligibility_of, split_by_eligibility
-from bot.returns.matching import AskedItems, asked_items
+from bot.returns.matching import AskedItems, Refused, verified_asked_items
 from bot.returns.rma import create_return, existing_return, label_email, next_step, record_created, refund_of
 from bot.settings import Settings, get_settings
 from bot.store.models import Order
@@ -61,14 +60,11 @@ def start_return(
     """
     settings = settings or get_settings()
     step = next_step(return_method)
-    order = verified_order(session, conversation.id, order_number)
-    if order is None:
-        return ReturnOutcome("not_verified")
-    if reason not in RETURN_REASONS:
-        return ReturnOutcome("unknown_reason", order.number, reason=reason)
-    asked = asked_items(session, order, items, settings)
+    asked = verified_asked_items(session, conversation.id, order_number, items, reason, RETURN_REASONS, settings)
+    if isinstance(asked, Refused):
+        return ReturnOutcome(asked.status, asked.order_number, reason=asked.reason)
     if not asked.selection.complete:
-        return ReturnOutcome("choose_items", order.number, reason=reason, **asked.choices())
+        return ReturnOutcome("choose_items", asked.order.number, reason=reason, **asked.choices())
     terms = _terms(asked.order, reason, has_gift_receipt, step)
     earlier = existing_return(session, asked.selection.items, kind="return")
     if earlier is not None:

@@ -209,7 +209,9 @@ def overview(store: Store, settings: Settings) -> Overview:
 
 
 def claim(store: Store, ticket_id: int, actor: str, settings: Settings) -> Outcome:
-    result = handoff.claim(store, ticket_id, actor, settings)
+    """Takes the ticket for the agent in one unit of work (handoff.claim), said in a sentence."""
+    with store.session() as s:
+        result = handoff.claim(s, ticket_id, actor, settings)
     messages = {
         "claimed": f"Ticket #{ticket_id} is yours.",
         "already_yours": f"Ticket #{ticket_id} is already yours.",

@@ -8,7 +8,7 @@ ticket that is already waiting, with its place in the queue.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -190,6 +190,40 @@ def _locked(session: Session, ticket_id: int) -> HandoffTicket | None:
     ).scalar_one_or_none()
 
 
+def close_ticket(
+    session: Session, ticket_id: int, actor: str, note: str = "", settings: Settings | None = None
+) -> Resolution:
+    """Marks the ticket resolved and audits it, inside the caller's unit of work (Rasa untouched)."""
+    settings = settings or get_settings()
+    ticket = _locked(session, ticket_id)
+    if ticket is None:
+        return Resolution(found=False, ticket_id=ticket_id)
+    if ticket.status == "resolved":
+        return Resolution(True, ticket_id, ticket.conversation_id, already_resolved=True)
+    ticket.status = "resolved"
+    ticket.resolved_at = settings.now()
+    ticket.open_marker = None
+    ticket.assigned_to = ticket.assigned_to or actor
+    audit.record_for_ticket(session, ticket, actor=actor, action=audit.TICKET_RESOLVED, at=settings.now(), detail=note)
+    return Resolution(True, ticket_id, ticket.conversation_id)
+
+
+def _hand_back(closed: Resolution, message_to_shopper: str | None, rasa_url: str) -> Resolution:
+    """Tells Rasa to resume the conversation, then the message; Rasa down is reported, not raised."""
+    conversation_id = closed.conversation_id
+    resumed = sent = False
+    error = None
+    try:
+        rasa_api.resume_conversation(conversation_id, rasa_url=rasa_url)
+        resumed = True
+        if message_to_shopper:
+            rasa_api.send_to_conversation(conversation_id, message_to_shopper, rasa_url=rasa_url)
+            sent = True
+    except rasa_api.RasaUnavailable as exc:
+        error = str(exc)
+    return replace(closed, resumed=resumed, message_sent=sent, rasa_error=error)
+
+
 def resolve(
     store: Store,
     ticket_id: int,
@@ -201,35 +235,17 @@ def resolve(
 ) -> Resolution:
     """Closes the ticket and gives the conversation back to the bot.
 
-    The database is updated (and audited) first; Rasa is told afterwards. An unreachable Rasa
-    server does not undo the resolution: the result says the conversation was not resumed so
-    the agent can retry or tell the shopper another way.
+    Keeps the Store on purpose: the ticket is closed (and audited) in its own unit of work,
+    committed before Rasa is told. An unreachable Rasa server does not undo the resolution:
+    the result says the conversation was not resumed so the agent can retry or tell the
+    shopper another way.
     """
     settings = settings or get_settings()
     with store.session() as s:
-        ticket = _locked(s, ticket_id)
-        if ticket is None:
-            return Resolution(found=False, ticket_id=ticket_id)
-        conversation_id = ticket.conversation_id
-        if ticket.status == "resolved":
-            return Resolution(True, ticket_id, conversation_id, already_resolved=True)
-        ticket.status = "resolved"
-        ticket.resolved_at = settings.now()
-        ticket.open_marker = None
-        ticket.assigned_to = ticket.assigned_to or actor
-        audit.record_for_ticket(s, ticket, actor=actor, action=audit.TICKET_RESOLVED, at=settings.now(), detail=note)
-    url = rasa_url or settings.rasa_url
-    resumed = sent = False
-    error = None
-    try:
-        rasa_api.resume_conversation(conversation_id, rasa_url=url)
-        resumed = True
-        if message_to_shopper:
-            rasa_api.send_to_conversation(conversation_id, message_to_shopper, rasa_url=url)
-            sent = True
-    except rasa_api.RasaUnavailable as exc:
-        error = str(exc)
-    return Resolution(True, ticket_id, conversation_id, False, resumed, sent, error)
+        closed = close_ticket(s, ticket_id, actor, note, settings)
+    if not closed.found or closed.already_resolved:
+        return closed
+    return _hand_back(closed, message_to_shopper, rasa_url or settings.rasa_url)
 
 
 @dataclass(frozen=True)
@@ -239,18 +255,17 @@ class Claim:
     assigned_to: str | None = None
 
 
-def claim(store: Store, ticket_id: int, actor: str, settings: Settings | None = None) -> Claim:
+def claim(session: Session, ticket_id: int, actor: str, settings: Settings | None = None) -> Claim:
     """An agent takes an open ticket, so colleagues see it is being handled."""
     settings = settings or get_settings()
-    with store.session() as s:
-        ticket = _locked(s, ticket_id)
-        if ticket is None:
-            return Claim("not_found", ticket_id)
-        if ticket.open_marker != 1:
-            return Claim("closed", ticket_id, ticket.assigned_to)
-        if ticket.status == "claimed":
-            return Claim("already_yours" if ticket.assigned_to == actor else "taken", ticket_id, ticket.assigned_to)
-        ticket.status = "claimed"
-        ticket.assigned_to = actor
-        audit.record_for_ticket(s, ticket, actor=actor, action=audit.TICKET_CLAIMED, at=settings.now())
-        return Claim("claimed", ticket_id, actor)
+    ticket = _locked(session, ticket_id)
+    if ticket is None:
+        return Claim("not_found", ticket_id)
+    if ticket.open_marker != 1:
+        return Claim("closed", ticket_id, ticket.assigned_to)
+    if ticket.status == "claimed":
+        return Claim("already_yours" if ticket.assigned_to == actor else "taken", ticket_id, ticket.assigned_to)
+    ticket.status = "claimed"
+    ticket.assigned_to = actor
+    audit.record_for_ticket(session, ticket, actor=actor, action=audit.TICKET_CLAIMED, at=settings.now())
+    return Claim("claimed", ticket_id, actor)

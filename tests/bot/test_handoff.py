@@ -181,6 +181,42 @@ def test_resolving_an_unknown_ticket_says_so(store, settings):
     assert not handoff.resolve(store, 12345, "alice", "", settings=settings).found
 
 
+def test_closing_a_ticket_belongs_to_the_callers_unit_of_work(store, settings, conversation_id):
+    ticket, _ = open_for(store, settings, conversation_id)
+
+    with pytest.raises(RuntimeError):
+        with store.session() as s:
+            closed = handoff.close_ticket(s, ticket.id, "alice", "sorted", settings)
+            assert (closed.found, closed.conversation_id, closed.resumed) == (True, conversation_id, False)
+            raise RuntimeError("the caller's later write failed")
+
+    with store.session() as s:
+        assert s.get(HandoffTicket, ticket.id).open_marker == 1
+        assert audit.TICKET_RESOLVED not in [e.action for e in audit.entries(s, ticket_id=ticket.id)]
+        closed = handoff.close_ticket(s, ticket.id, "alice", "sorted", settings)
+    with store.session() as s:
+        again = handoff.close_ticket(s, ticket.id, "bob", "", settings)
+        assert s.get(HandoffTicket, ticket.id).status == "resolved"
+    assert closed.found and not closed.already_resolved
+    assert again.already_resolved
+
+
+def test_claiming_in_the_callers_unit_of_work(store, settings, conversation_id, dead_rasa_url):
+    ticket, _ = open_for(store, settings, conversation_id)
+
+    with store.session() as s:
+        assert handoff.claim(s, ticket.id, "dana", settings).outcome == "claimed"
+    with store.session() as s:
+        assert handoff.claim(s, ticket.id, "dana", settings).outcome == "already_yours"
+        assert handoff.claim(s, ticket.id, "lee", settings) == handoff.Claim("taken", ticket.id, "dana")
+        assert handoff.claim(s, 12345, "lee", settings).outcome == "not_found"
+    handoff.resolve(store, ticket.id, "dana", "", settings=settings, rasa_url=dead_rasa_url)
+    with store.session() as s:
+        assert handoff.claim(s, ticket.id, "lee", settings).outcome == "closed"
+        claims = [e.actor for e in audit.entries(s, ticket_id=ticket.id) if e.action == audit.TICKET_CLAIMED]
+    assert claims == ["dana"]
+
+
 # ------------------------------------------------------------------ Rasa's tracker store
 
 
