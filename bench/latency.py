@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from bot.settings import load_settings  # noqa: E402
-from bot.store.demo_seed import build_demo_store  # noqa: E402
+from bot.order_sources.demo import build_demo_store  # noqa: E402
 from bot.store.engine import Store  # noqa: E402
 from bot.store.models import Order  # noqa: E402
 from tests.assistant import MODEL, ActionServer, Assistant  # noqa: E402

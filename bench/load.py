@@ -38,7 +38,7 @@ import aiohttp  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bot.settings import load_settings  # noqa: E402
-from bot.store.demo_seed import build_demo_store  # noqa: E402
+from bot.order_sources.demo import build_demo_store  # noqa: E402
 from bot.store.engine import Store, create_database_if_missing  # noqa: E402
 from bot.store.models import Order  # noqa: E402
 from deploy.haproxy import HAProxy, Layout  # noqa: E402

@@ -13,8 +13,10 @@
     python -m bot rasa-credentials print the channels file Rasa reads (credentials.yml + .env)
     python -m bot webchat          serve the shoppers' web chat page on WEBCHAT_PORT
     python -m bot privacy export|forget --email X   a shopper's data: print it / erase it
-    python -m bot import shopify --products products_export.csv --orders orders_export.csv [--dry-run]
-                                   a store's Shopify exports into DATABASE_URL (issue #17)
+    python -m bot import shopify --products products_export.csv --orders orders_export.csv
+                                   [--extras extras.yml] [--dry-run]
+                                   a store's Shopify exports (and a side file of what they cannot
+                                   carry: tracking, gifts, loyalty) into DATABASE_URL (issue #17)
     python -m bot shopify-webhooks [--host --port]   receive Shopify's webhooks on
                                    SHOPIFY_WEBHOOK_PORT, signed with SHOPIFY_WEBHOOK_SECRET
 """
@@ -57,7 +59,7 @@ def seed_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def seed(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
-    from bot.store.demo_seed import seed_command
+    from bot.order_sources.demo import seed_command
 
     return seed_command(force=args.force, demo=args.demo)
 
@@ -196,6 +198,8 @@ def import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", choices=["shopify"])
     parser.add_argument("--products", type=Path, help="Shopify's products_export.csv")
     parser.add_argument("--orders", type=Path, help="Shopify's orders_export.csv")
+    parser.add_argument("--extras", type=Path,
+                        help="side file (YAML) of what the exports cannot carry; see bot/order_sources/extras.py")
     parser.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -204,7 +208,8 @@ def import_exports(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     """Issue #17: a store's own Shopify exports."""
     from bot.order_sources.cli import import_shopify_command
 
-    return import_shopify_command(args.products, args.orders, dry_run=args.dry_run, quiet=args.quiet)
+    return import_shopify_command(args.products, args.orders, dry_run=args.dry_run, quiet=args.quiet,
+                                  extras=args.extras)
 
 
 OTHER_MACHINES = "0.0.0.0 to serve other machines"

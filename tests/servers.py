@@ -250,7 +250,7 @@ def seeded_demo_store(path: Path, today: dt.date | None = None):
     """A fresh SQLite demo store at `path`, seeded as `python -m bot seed` does (for the store's
     date `today`, default the settings' own)."""
     from bot.settings import load_settings
-    from bot.store.demo_seed import build_demo_store
+    from bot.order_sources.demo import build_demo_store
     from bot.store.engine import Store
 
     settings = load_settings()
@@ -296,7 +296,7 @@ def stack_date_for(settings) -> dt.date:
     before that on which a demo customer is due a personal touch (from a demo store seeded for
     that day)."""
     from bot.engagement import holiday_calendar
-    from bot.store.demo_seed import build_demo_store
+    from bot.order_sources.demo import build_demo_store
     from bot.store.engine import Store
 
     day = holiday_calendar.holiday_sale(settings.today(), settings).start - dt.timedelta(days=1)

@@ -71,5 +71,7 @@ class OrderRecord:
     shipping_paid: Decimal
     lines: tuple[OrderLineRecord, ...]
     shipment: ShipmentRecord | None = None
+    cancelled_at: dt.datetime | None = None  # with `refunded`: what went back when it was cancelled
+    refunded: Decimal = Decimal("0.00")
     origin: str = ""
     source_rows: int = field(default=1, compare=False)  # rows (or items) it was read from, for progress

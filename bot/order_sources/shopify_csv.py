@@ -35,6 +35,8 @@ Orders:
     placed_at        Created at, the shop's wall-clock time (the UTC offset is dropped, as the
                      store keeps local times); "2025-10-07 09:50:26 +0200" or ISO 8601
     shipping_paid    Shipping;  line items: Lineitem sku, Lineitem quantity, Lineitem price
+    cancelled_at     Cancelled at; refunded: Refunded Amount (a cancelled order's refund is
+                     written as issued, so the bot says the money already went back)
     shipping_method  Shipping Method containing "overnight" / "next day" -> overnight;
                      "express" / "priority" / "2-day" / "two-day" -> express; else standard
 
@@ -350,7 +352,8 @@ def _order(first: _Row, lines: list[OrderLineRecord]) -> OrderRecord:
         placed_at=timestamp(first, "Created at"), status=order_status(first),
         shipping_method=shipping_method(first["Shipping Method"]),
         shipping_paid=money(first, "Shipping", default="0"), lines=tuple(lines),
-        origin=first.origin, source_rows=len(lines),
+        cancelled_at=timestamp(first, "Cancelled at") if first["Cancelled at"] else None,
+        refunded=money(first, "Refunded Amount", default="0"), origin=first.origin, source_rows=len(lines),
     )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.gifting.catalog import alternatives_in_stock, complement_for, product_url
-from bot.store.demo_seed import build_demo_store
+from bot.order_sources.demo import build_demo_store
 from bot.store.models import Order
 from tests.factories import make_customer, make_order, make_product
 

@@ -115,7 +115,7 @@ def set_connections_allowed(url: str, allowed: bool) -> None:
 def scratch_postgres_store(postgres_url):
     """A demo store in a PostgreSQL database of its own, dropped afterwards."""
     from bot.settings import load_settings
-    from bot.store.demo_seed import build_demo_store
+    from bot.order_sources.demo import build_demo_store
     from bot.store.engine import Store
 
     url = scratch_postgres_url(postgres_url)

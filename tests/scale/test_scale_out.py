@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from bot.rasa_link import rasa_api
 from bot.settings import load_settings
-from bot.store.demo_seed import build_demo_store
+from bot.order_sources.demo import build_demo_store
 from bot.store.engine import Store, create_database_if_missing
 from bot.store.models import HandoffTicket, Refund
 from bot.support import handoff
