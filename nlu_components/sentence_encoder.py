@@ -43,11 +43,15 @@ def onnx_session(weights: dict, heads: int, layers: int, eps: float) -> "onnxrun
 
     from nlu_components.encoder_graph import encoder_graph
 
+    graph, external = encoder_graph(weights, heads, layers, eps)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(encoder_graph(weights, heads, layers, eps), options,
-                                        providers=["CPUExecutionProvider"])
+    values = [onnxruntime.OrtValue.ortvalue_from_numpy(array) for array in external.values()]
+    options.add_external_initializers(list(external), values)
+    session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    session.external_weights = (external, values)  # onnxruntime reads them in place: they live as long as it
+    return session
 
 
 class SentenceEncoder:
@@ -81,7 +85,7 @@ class SentenceEncoder:
         self._session = None
         if backend == "onnx":
             self._session = onnx_session(self._w, self._heads, self._layers, self._eps)
-            self._w = {}  # onnxruntime holds its own copy: 90 MB less in every Rasa server
+            self._w = {}  # the session keeps the arrays it reads
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """One row per text. Texts are grouped by length so padding costs little."""
