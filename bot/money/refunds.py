@@ -101,6 +101,11 @@ def shipping_key(order: Order) -> str:
     return f"order:{order.id}:shipping"
 
 
+def cancellation_key(order_id: int) -> str:
+    """A cancelled order's one refund, whether the bot cancelled it or the store's data says so."""
+    return f"order:{order_id}:cancel"
+
+
 def _ticket_for_refund(session: Session, refund: Refund) -> HandoffTicket | None:
     return session.execute(
         select(HandoffTicket)

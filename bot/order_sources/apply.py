@@ -10,8 +10,8 @@ an order's gift flag, a customer's birthday and loyalty points keep their values
 name comes from the order that first brings them in (renames come from a customers source).
 A source saying "shipped" does not undo tracking Tinsel already knows (out for delivery, delayed,
 delivered). Customers are counted once per batch they appear in. A cancelled order the source
-says was refunded gets that refund, issued and audited, once (keyed as bot.orders.lookup.cancel
-keys its own), so the bot tells the shopper the money already went back.
+says was refunded gets that refund, issued and audited, once (under the same key as
+bot.orders.lookup.cancel's own), so the bot tells the shopper the money already went back.
 
 New rows of a batch go in with the ORM's bulk inserts (one executemany per table): the unit of
 work's per-object bookkeeping made a 100,000-row file import at under 2,000 rows/s.
@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.money import audit
+from bot.money.refunds import cancellation_key
 from bot.order_sources.records import OrderRecord, ProductRecord, RecordError
 from bot.store.models import Customer, Order, OrderItem, Product, ProductTag, Refund, Shipment
 
@@ -284,7 +285,7 @@ def _insert_orders(session: Session, records: Sequence[OrderRecord], known: _Ord
 
 def _add_cancellation_refunds(session: Session, batch: Sequence[OrderRecord], order_ids: dict[str, int]) -> None:
     """What the platform refunded for a cancelled order, once per order."""
-    wanted = {f"order:{order_ids[r.number]}:cancel": r for r in batch if r.status == "cancelled" and r.refunded > 0}
+    wanted = {cancellation_key(order_ids[r.number]): r for r in batch if r.status == "cancelled" and r.refunded > 0}
     if not wanted:
         return
     present = set(session.execute(select(Refund.idempotency_key).where(Refund.idempotency_key.in_(wanted))).scalars())

@@ -84,7 +84,7 @@ def _apply_customer(session: Session, details: CustomerDetails, today: dt.date, 
 
 
 def _apply_order(session: Session, details: OrderDetails, settings: Settings, counts: KindCounts) -> None:
-    order = session.execute(select(Order).options(selectinload(Order.items), selectinload(Order.refunds))
+    order = session.execute(select(Order).options(selectinload(Order.items))
                             .where(Order.number == details.number)).scalar_one_or_none()
     if order is None:
         raise RecordError(f"orders.{details.number}", "no order with that Name in the store")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.gifting.catalog import complement_for, product_url
 from bot.money import audit
+from bot.money.refunds import cancellation_key
 from bot.orders import verification_throttle
 from bot.settings import Settings, get_settings
 from bot.store.models import (
@@ -363,7 +364,7 @@ def _void_payment(session: Session, order: Order, conversation_id: str, settings
         method="original_payment",
         status="issued",
         required_level="bot",
-        idempotency_key=f"order:{order.id}:cancel",
+        idempotency_key=cancellation_key(order.id),
         conversation_id=conversation_id,
         decided_by="bot",
         decided_at=settings.now(),
