@@ -175,6 +175,18 @@ class Settings:
     # SHOPIFY_DATA_REQUEST_DIR: where customers/data_request exports are written for the operator
     # (mode 600); empty = var/shopify-data-requests in the project (git-ignored).
     shopify_data_request_dir: str = ""
+    # --- Issue #18: goodwill gestures on the empowerment ladder (bot/money/goodwill.py). The bot
+    # grants up to GOODWILL_BOT_LIMIT=10.00 per incident on its own; a console account grants up to
+    # its role's limit: GOODWILL_AGENT_LIMIT=50.00, GOODWILL_SUPERVISOR_LIMIT=250.00.
+    goodwill_bot_limit: Decimal = Decimal("10.00")
+    goodwill_agent_limit: Decimal = Decimal("50.00")
+    goodwill_supervisor_limit: Decimal = Decimal("250.00")
+    # GOODWILL_STORE_CREDIT=10.00: the store credit the bot offers for an incident.
+    goodwill_store_credit: Decimal = Decimal("10.00")
+    # --- Issue #18: proactive order updates (bot/engagement/order_updates.py).
+    # ORDER_UPDATE_RECHECK_HOURS=6: how often "will it arrive by Dec 24?" is checked again for
+    # a gift in transit, so a late gift is told before the shopper has to ask.
+    order_update_recheck_hours: int = 6
 
     def webchat_page_origin(self) -> str:
         return self.webchat_origin or f"http://localhost:{self.webchat_port}"
@@ -219,7 +231,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         **_overrides(env, _VERIFICATION_VARIABLES),
         **_overrides(env, _FAULT_VARIABLES),
         **_overrides(env, _SHOPIFY_VARIABLES),
+        **_overrides(env, _DELIGHT_VARIABLES),
     )
+
+
+# Issue #18: goodwill gestures and proactive order updates.
+_DELIGHT_VARIABLES = {
+    "GOODWILL_BOT_LIMIT": ("goodwill_bot_limit", Decimal),
+    "GOODWILL_AGENT_LIMIT": ("goodwill_agent_limit", Decimal),
+    "GOODWILL_SUPERVISOR_LIMIT": ("goodwill_supervisor_limit", Decimal),
+    "GOODWILL_STORE_CREDIT": ("goodwill_store_credit", Decimal),
+    "ORDER_UPDATE_RECHECK_HOURS": ("order_update_recheck_hours", int),
+}
 
 
 # Issue #17: Shopify webhooks.

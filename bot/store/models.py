@@ -419,3 +419,18 @@ class ShopifyWebhookDelivery(Base):
     changed_at = Column(DateTime, nullable=False, index=True)  # the signed payload's updated_at (else triggered_at), UTC
     received_at = Column(DateTime, nullable=False)  # UTC
     outcome = Column(String(200), nullable=False)  # applied | unchanged | superseded | ignored | ...
+
+
+# --- Issue #18: proactive order updates (bot/engagement/order_updates.py).
+
+
+# --- Issue #18: messages for a web chat page that may be closed (bot/web/webchat/outbox.py).
+
+
+# --- Issue #18: goodwill gestures (bot/money/goodwill.py).
+
+
+# --- Issue #18: CSAT (bot/support/csat.py).
+
+
+# --- Issue #18: holiday recap (bot/engagement/recap.py).
