@@ -87,8 +87,8 @@ run: secrets db train widget
 	trap 'echo; echo "==> Stopping Tinsel"; kill $$actions_pid $$reminders_pid $$console_pid $$webchat_pid 2>/dev/null; wait $$actions_pid $$reminders_pid $$console_pid $$webchat_pid 2>/dev/null' EXIT INT TERM; \
 	echo "==> Starting the action server on :$(ACTIONS_PORT)"; \
 	$(PY) -m actions.server --port $(ACTIONS_PORT) & actions_pid=$$!; \
-	echo "==> Starting the reminder runner (sends the reminders shoppers asked for when they are due)"; \
-	$(PY) -m bot reminders run --interval 60 & reminders_pid=$$!; \
+	echo "==> Starting the reminder runner (sends due reminders and order updates)"; \
+	$(PY) -m bot reminders run --interval 10 & reminders_pid=$$!; \
 	echo "==> Starting the agents' console on http://localhost:$$($(PY) -c 'from bot.settings import get_settings; print(get_settings().console_port)') (demo logins: README)"; \
 	$(PY) -m bot console & console_pid=$$!; \
 	echo "==> Starting the web chat page"; \

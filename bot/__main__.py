@@ -8,6 +8,10 @@
     python -m bot agents add NAME  add a console account (--role, --limit; password from stdin)
     python -m bot agents reset-password NAME   new password for it (from stdin)
     python -m bot reminders ...    list, send-due, run: the reminders shoppers asked for
+                                   (run also delivers order updates, issue #18)
+    python -m bot orders update ORDER --status shipped|out_for_delivery|delayed|delivered
+                                   [--tracking N]; orders return-received RMA: an order's change,
+                                   told to the shoppers who follow it (issue #18)
     python -m bot secrets          generate the missing per-install secrets in .env (never printed)
     python -m bot rasa-env         print the variables endpoints.yml reads (from settings)
     python -m bot rasa-credentials print the channels file Rasa reads (credentials.yml + .env)
@@ -176,6 +180,25 @@ def reminders(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int 
     return reminders_command(args.action, interval=args.interval)
 
 
+def orders_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["update", "return-received"])
+    parser.add_argument("reference", help="the order number (update) or the return's RMA (return-received)")
+    parser.add_argument("--status", choices=["shipped", "out_for_delivery", "delayed", "delivered"])
+    parser.add_argument("--tracking", help="the parcel's tracking number")
+    parser.add_argument("--carrier", help="the parcel's carrier (UPS, FedEx, USPS, DHL)")
+
+
+def orders(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    """Issue #18: proactive order updates from the operator's terminal."""
+    from bot.cli.order_updates import return_received_command, update_order_command
+
+    if args.action == "return-received":
+        return return_received_command(args.reference)
+    if args.status is None:
+        parser.error("orders update needs --status")
+    return update_order_command(args.reference, args.status, tracking=args.tracking, carrier=args.carrier)
+
+
 # --- privacy and a store's own data -----------------------------------------------------------
 
 
@@ -225,6 +248,8 @@ COMMANDS = (
             server_arguments("127.0.0.1", "CONSOLE_PORT", OTHER_MACHINES)),
     Command("agents", "console accounts", agents, agents_arguments),
     Command("reminders", "reminders shoppers asked for", reminders, reminders_arguments),
+    Command("orders", "an order's change, told to its shoppers (update, return-received)", orders,
+            orders_arguments),
     Command("privacy", "export or erase what is kept about a shopper", privacy, privacy_arguments),
     Command("import", "import a store's exports (shopify)", import_exports, import_arguments),
     # issue #17: Shopify webhooks (orders, fulfillments, privacy).

@@ -90,7 +90,7 @@ def start_all(layout: Layout, env: dict[str, str]) -> list[subprocess.Popen]:
                  for port in layout.action_server_ports]
     processes += [start(rasa_command(port), env) for port in layout.rasa_ports]
     processes += [start([python, "-m", "bot", command], env) for command in ("console", "webchat")]
-    processes.append(start([python, "-m", "bot", "reminders", "run", "--interval", "60"], env))
+    processes.append(start([python, "-m", "bot", "reminders", "run", "--interval", "10"], env))
     return processes
 
 

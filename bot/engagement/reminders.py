@@ -19,11 +19,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.engagement import holiday_calendar
+from bot.engagement import holiday_calendar, scheduled_sends
 from bot.settings import Settings, get_settings
 from bot.store.engine import Store
 from bot.store.models import Reminder
@@ -34,12 +34,9 @@ KINDS = (SALE_START,)
 # The intent Rasa fires into the conversation for each kind (domain/reminders.yml, data/rules/reminders.yml).
 INTENT_FOR_KIND = {SALE_START: "EXTERNAL_sale_reminder"}
 
-# Minutes to wait after the 1st, 2nd, ... failed delivery; after the last, the reminder fails.
-RETRY_DELAYS_MINUTES = (1, 5, 15, 60, 240)
-# A claim older than this belongs to a runner that died mid-delivery: it may be taken again.
-STALE_CLAIM = dt.timedelta(minutes=10)
-# How long a reminder waits while a person has the conversation.
-HANDOFF_RECHECK = dt.timedelta(minutes=15)
+# Shared with proactive order updates (bot.engagement.scheduled_sends); named here for callers.
+RETRY_DELAYS_MINUTES, STALE_CLAIM, HANDOFF_RECHECK = (
+    scheduled_sends.RETRY_DELAYS_MINUTES, scheduled_sends.STALE_CLAIM, scheduled_sends.HANDOFF_RECHECK)
 
 
 # What a request for one of our reminders talks about; "remind me to call mom" names none.
@@ -182,28 +179,15 @@ def _claim_due(
     """Marks the due reminders as being sent by this runner; settles those that must not go."""
     report = DeliveryReport()
     claimed: list[DueReminder] = []
-    rows = session.execute(
-        select(Reminder)
-        .where(
-            or_(
-                and_(Reminder.status == "scheduled", Reminder.next_attempt_at <= now),
-                and_(Reminder.status == "sending", Reminder.claimed_at < now - STALE_CLAIM),
-            )
-        )
-        .order_by(Reminder.next_attempt_at, Reminder.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).scalars().all()
+    rows = session.execute(scheduled_sends.claimable(Reminder, now, limit)).scalars().all()
     for reminder in rows:
         if reminder.kind == SALE_START and not _settle_sale_dates(reminder, now, settings, report):
             continue
         if handoff.open_ticket_for(session, reminder.conversation_id) is not None:
-            reminder.status = "scheduled"
-            reminder.next_attempt_at = now + HANDOFF_RECHECK
+            scheduled_sends.wait_for_agent(reminder, now)
             report.waiting_for_agent.append(reminder.id)
             continue
-        reminder.status = "sending"
-        reminder.claimed_at = now
+        scheduled_sends.claim(reminder, now)
         claimed.append(
             DueReminder(reminder.id, reminder.conversation_id, reminder.kind, INTENT_FOR_KIND[reminder.kind])
         )
@@ -241,39 +225,26 @@ def deliver_due(
     now = now or settings.now()
     with store.session() as s:
         claimed, report = _claim_due(s, now, settings, limit)
-    for due in claimed:
-        try:
-            send(due)
-        except Exception as exc:  # noqa: BLE001 - any failure to deliver is retried, then recorded
-            with store.session() as s:
-                _record_failure(s, due.id, now, exc, report)
-        else:
-            with store.session() as s:
-                _record_sent(s, due.id, now)
-            report.sent.append(due.id)
+    scheduled_sends.send_each(
+        store,
+        claimed,
+        send,
+        on_sent=lambda session, due: _record_sent(session, due.id, now, report),
+        on_failure=lambda session, due, exc: _record_failure(session, due.id, now, exc, report),
+    )
     return report
 
 
-def _record_sent(session: Session, reminder_id: int, now: dt.datetime) -> None:
-    reminder = session.get(Reminder, reminder_id)
-    reminder.status = "sent"
-    reminder.sent_at = now
-    reminder.attempts += 1
+def _record_sent(session: Session, reminder_id: int, now: dt.datetime, report: DeliveryReport) -> None:
+    scheduled_sends.mark_sent(session.get(Reminder, reminder_id), now)
+    report.sent.append(reminder_id)
 
 
 def _record_failure(
     session: Session, reminder_id: int, now: dt.datetime, exc: Exception, report: DeliveryReport
 ) -> None:
-    reminder = session.get(Reminder, reminder_id)
-    reminder.attempts += 1
-    reminder.last_error = str(exc)[:500]
-    if reminder.attempts > len(RETRY_DELAYS_MINUTES):
-        reminder.status = "failed"
-        report.failed.append(reminder_id)
-        return
-    reminder.status = "scheduled"
-    reminder.next_attempt_at = now + dt.timedelta(minutes=RETRY_DELAYS_MINUTES[reminder.attempts - 1])
-    report.retrying.append(reminder_id)
+    given_up = scheduled_sends.retry_or_give_up(session.get(Reminder, reminder_id), now, exc)
+    (report.failed if given_up else report.retrying).append(reminder_id)
 
 
 def upcoming(session: Session) -> list[Reminder]:

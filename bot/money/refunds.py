@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.conversation import Conversation
+from bot.engagement import order_updates
 from bot.money import audit, refund_ladder
 from bot.settings import Settings, get_settings
 from bot.store.models import HandoffTicket, Order, Refund, Return
@@ -263,6 +264,7 @@ def _request(
             f"{what}; {method}; order total refunded {decision.total_after} "
             f"<= bot limit {settings.bot_refund_limit}",
         )
+        order_updates.queue_refund_paid(session, refund, refund.created_at)  # issue #18
     else:
         _escalate(session, order, refund, decision, what, conversation, settings)
     return _outcome(session, refund, True, settings)
@@ -409,6 +411,7 @@ def approve(
         session, refund, actor, audit.REFUND_APPROVED, now,
         f"{refund.reason}; order total refunded now {given + refund.amount}",
     )
+    order_updates.queue_refund_paid(session, refund, now)  # issue #18
     return _review(refund, order, "approved")
 
 

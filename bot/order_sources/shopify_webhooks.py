@@ -72,6 +72,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot.engagement import order_updates
 from bot.order_sources.apply import ImportCounts, apply_orders, apply_products
 from bot.order_sources.records import (
     CustomerRecord,
@@ -395,6 +396,8 @@ def apply_order_delivery(session: Session, delivery: Delivery) -> tuple[str, str
     _add_unknown_products(session, products, counts)
     apply_orders(session, [record], counts)
     changed = counts.orders.created + counts.orders.updated + counts.products.created
+    if changed:  # issue #18: the shoppers following the order hear of it, in this same transaction
+        order_updates.queue_status_update_of(session, record.number)
     return ("applied" if changed else "unchanged"), record.number
 
 

@@ -29,6 +29,8 @@ from bot.store.models import (
     Customer,
     HandoffTicket,
     Order,
+    OrderUpdate,
+    OrderUpdateOptOut,
     Refund,
     Reminder,
     Return,
@@ -210,7 +212,7 @@ def _delete_conversations(session: Session, customer: Customer, conversations: l
     events = 0
     if conversations and has_tracker_table(session):
         events = session.execute(delete(tracker_events).where(tracker_events.c.sender_id.in_(conversations))).rowcount
-    for model in (VerifiedOrder, VerificationAttempt, VerificationFailure, Reminder):
+    for model in (VerifiedOrder, VerificationAttempt, VerificationFailure, Reminder, OrderUpdate, OrderUpdateOptOut):
         session.execute(delete(model).where(model.conversation_id.in_(conversations)))
     session.execute(delete(VerificationFailure).where(VerificationFailure.email_hash == email_hash(customer.email)))
     session.execute(

@@ -422,9 +422,75 @@ class ShopifyWebhookDelivery(Base):
 
 
 # --- Issue #18: proactive order updates (bot/engagement/order_updates.py).
+class OrderUpdateOptOut(Base):
+    """A conversation that said "stop updates": no order update is queued for it until it
+    asks for them again (the row is then deleted)."""
+
+    __tablename__ = "order_update_opt_outs"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, unique=True)
+    opted_out_at = Column(DateTime, nullable=False)
+
+
+class OrderUpdate(Base):
+    """An order change one conversation is to hear about (the outbox).
+
+    One row per (conversation, order, event key): a repeated webhook or CLI call for the same
+    change adds nothing. Delivered like a Reminder (claimed, sent through Rasa, retried); the
+    action that says it stamps `said_at` under a row lock so it is said at most once.
+    """
+
+    __tablename__ = "order_updates"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    kind = Column(String(30), nullable=False)  # bot.engagement.order_updates.KINDS
+    event_key = Column(String(120), nullable=False)  # what makes this change this one (kind + detail)
+    return_id = Column(ForeignKey("returns.id"))
+    refund_id = Column(ForeignKey("refunds.id"))
+    status = Column(String(12), nullable=False, default="scheduled")  # scheduled | sending | sent | failed | cancelled
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, index=True)
+    claimed_at = Column(DateTime)
+    said_at = Column(DateTime)  # the action said it in the conversation
+    sent_at = Column(DateTime)
+    last_error = Column(Text)
+    created_at = Column(DateTime, nullable=False)
+    __table_args__ = (UniqueConstraint("conversation_id", "order_id", "event_key", name="uq_one_update_per_event"),)
+
+    order = relationship("Order")
+    ret = relationship("Return")
+    refund = relationship("Refund")
+
+
+class GiftArrivalCheck(Base):
+    """When the runner last re-checked whether a watched gift order still arrives by Dec 24."""
+
+    __tablename__ = "gift_arrival_checks"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, unique=True)
+    checked_at = Column(DateTime, nullable=False)
+    eta = Column(Date)  # the parcel's ETA then: a new one is checked on the next pass
+    arrives_in_time = Column(Boolean)
+
 
 
 # --- Issue #18: messages for a web chat page that may be closed (bot/web/webchat/outbox.py).
+class WebchatMessage(Base):
+    """A message pushed into a web chat conversation from outside a reply (an order update, an
+    agent's answer), kept until a page of that chat session is open to show it, then shown once.
+
+    Rasa's socket.io channel would emit it to whatever page is open right now, and a closed page
+    would never see it; here it waits in the database, which every Rasa server shares.
+    """
+
+    __tablename__ = "webchat_messages"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)  # web:<session id>
+    message = Column(Text, nullable=False)  # JSON, as Rasa's socket.io channel emits it
+    created_at = Column(DateTime, nullable=False)
+    claimed_at = Column(DateTime)  # a server is showing it right now
+    shown_at = Column(DateTime, index=True)
 
 
 # --- Issue #18: goodwill gestures (bot/money/goodwill.py).
