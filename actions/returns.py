@@ -505,6 +505,8 @@ def tell_problem(dispatcher: CollectingDispatcher, domain: dict, outcome: proble
         dispatcher.utter_message(response="utter_problem_nothing_to_send")
     elif outcome.next_step == "prepaid_label_by_email":
         dispatcher.utter_message(response="utter_problem_return_label", label_email=outcome.label_email)
+    if outcome.problem == "damaged":  # issue #18: a goodwill gesture on top (action_grant_goodwill)
+        dispatcher.utter_message(response="utter_goodwill_offer")
     return events
 
 

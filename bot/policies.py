@@ -13,6 +13,9 @@ from bot.settings import Settings
 CURRENCY_SYMBOL = "$"
 
 GIFT_WRAP_PRICE = Decimal("4.99")
+# What upgrading an order from standard to express shipping costs a shopper: the value a free
+# upgrade given as a goodwill gesture counts for on the empowerment ladder.
+SHIPPING_UPGRADE_PRICE = Decimal("9.99")
 GIFT_WRAP_RULES = (
     "Gift wrap can be added per item at checkout, or to a processing order until it ships.",
     "Gift-wrapped items get a free handwritten message card (up to 250 characters).",

@@ -494,6 +494,26 @@ class WebchatMessage(Base):
 
 
 # --- Issue #18: goodwill gestures (bot/money/goodwill.py).
+class GoodwillGesture(Base):
+    """Something given to make up for a wrong (store credit, a free shipping upgrade, free gift
+    wrap): one per incident (`incident_key`), granted within the granter's ladder level."""
+
+    __tablename__ = "goodwill_gestures"
+    id = Column(Integer, primary_key=True)
+    incident_key = Column(String(300), nullable=False, unique=True)  # late_gift:<order>, damaged:<order>, ...
+    incident = Column(String(20), nullable=False)  # bot.money.goodwill.INCIDENTS
+    kind = Column(String(20), nullable=False)  # bot.money.goodwill.KINDS
+    value = Column(Money, nullable=False)
+    code = Column(String(20), nullable=False, unique=True)  # what the shopper quotes at checkout
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    order_id = Column(ForeignKey("orders.id"))
+    level = Column(String(12), nullable=False)  # bot | agent | supervisor
+    granted_by = Column(String(80), nullable=False)  # "bot" or a console username
+    conversation_id = Column(String(255))
+    ticket_id = Column(ForeignKey("handoff_tickets.id"))
+    created_at = Column(DateTime, nullable=False)
+
+    order = relationship("Order")
 
 
 # --- Issue #18: CSAT (bot/support/csat.py).

@@ -25,7 +25,7 @@ def ask_for_person(store, conversation_id, channel, reason, summary, settings):
 
 CONSOLE_GETS = ["/", "/overview", "/tickets/1"]
 CONSOLE_POSTS = ["/logout"] + [f"/tickets/1/{a}" for a in
-                               ("claim", "reply", "approve", "deny", "forward", "resolve", "send-again")]
+                               ("claim", "reply", "approve", "deny", "forward", "resolve", "send-again", "goodwill")]
 
 
 def actions_logged(store, **where):

@@ -9,6 +9,8 @@ from typing import Awaitable, Callable
 from sanic import response
 from sanic.request import RequestParameters
 
+from bot.money import goodwill
+from bot.policies import format_money
 from bot.support import accounts as agents, desk as agent_desk
 from bot.web.console.context import ConsoleContext
 
@@ -42,6 +44,27 @@ async def send_again(
     return await console.blocking(agent_desk.send_again, console.store, ticket_id, console.settings)
 
 
+async def grant_goodwill(
+    console: ConsoleContext, agent: agents.Agent, ticket_id: int, form: RequestParameters
+) -> agent_desk.Outcome:
+    """A goodwill gesture for the ticket's incident, within the account's role's limit (issue #18)."""
+    kind, value = form.get("kind") or "", goodwill.parse_value(form.get("value"))
+    if kind not in goodwill.KINDS or value is None:
+        return agent_desk.Outcome(False, "Choose a gesture and a positive amount.", kind="empty")
+    result = await console.writing(goodwill.grant_for_ticket, ticket_id, agent.account_id, kind, value,
+                                   console.settings, console.settings.now())
+    if result.status == "over_limit":
+        return agent_desk.Outcome(False, f"{format_money(value)} is over your goodwill limit "
+                                         f"({format_money(result.limit)}): ask a supervisor.", kind="over_limit")
+    if result.status == "no_incident":
+        return agent_desk.Outcome(False, "This ticket has no customer to make it up to.", kind="not_found")
+    gesture = result.gesture
+    said = "already given" if result.status == "already_granted" else "given"
+    return agent_desk.Outcome(result.status == "granted", f"Goodwill {said}: {gesture.kind.replace('_', ' ')} "
+                              f"worth {format_money(gesture.value)}, code {gesture.code}, by {gesture.granted_by}.",
+                              kind=result.status)
+
+
 def written(desk_action: Callable[..., agent_desk.Outcome], field: str) -> TicketAction:
     """An action that passes on what the agent typed in the form's `field` (a reply or a note)."""
 
@@ -62,4 +85,5 @@ ACTIONS: dict[str, TicketAction] = {
     "forward": written(agent_desk.forward, "note"),
     "resolve": written(agent_desk.resolve, "note"),
     "send-again": send_again,
+    "goodwill": grant_goodwill,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.money import goodwill
 from bot.support import accounts as agents, desk as agent_desk
 from bot.web.console.context import ConsoleContext
 from bot.web.console.guards import actor, viewer
@@ -22,8 +23,11 @@ async def ticket_page(
     if detail is None:
         return console.pages.refused(404, f"No ticket #{ticket_id}.", agent=agent)
     limit = await console.reading(agents.refund_limit_of, agent.account_id)
+    given = await console.reading(goodwill.given_on_ticket, ticket_id, console.settings)
+    goodwill_limit = goodwill.limits(console.settings)["supervisor" if agent.role == "supervisor" else "agent"]
     status = 200 if outcome is None or outcome.ok else STATUS_FOR_FAILURE.get(outcome.kind, 409)
-    return console.pages.render("ticket.html", status, agent=agent, t=detail, limit=limit, banner=outcome)
+    return console.pages.render("ticket.html", status, agent=agent, t=detail, limit=limit, banner=outcome,
+                                goodwill_given=given, goodwill_limit=goodwill_limit, goodwill_kinds=goodwill.KINDS)
 
 
 def register_ticket_routes(app: Sanic, console: ConsoleContext) -> None:
