@@ -517,6 +517,23 @@ class GoodwillGesture(Base):
 
 
 # --- Issue #18: CSAT (bot/support/csat.py).
+class CsatSurvey(Base):
+    """"How did we do?" asked once per conversation, and the shopper's answer.
+
+    `handled_by` is who the shopper rates: the agent who resolved the conversation's ticket, or
+    "bot" when no person was involved.
+    """
+
+    __tablename__ = "csat_surveys"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, unique=True)
+    handled_by = Column(String(80), nullable=False)
+    ticket_id = Column(ForeignKey("handoff_tickets.id"))
+    asked_at = Column(DateTime, nullable=False, index=True)
+    score = Column(Integer)  # 1-5
+    rated_at = Column(DateTime)
+    comment = Column(Text)
+    commented_at = Column(DateTime)
 
 
 # --- Issue #18: holiday recap (bot/engagement/recap.py).

@@ -8,6 +8,7 @@ ticket that is already waiting, with its place in the queue.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -21,6 +22,11 @@ from bot.rasa_link import rasa_api
 from bot.settings import Settings, get_settings
 from bot.store.engine import Store
 from bot.store.models import HandoffTicket
+
+log = logging.getLogger(__name__)
+
+# The bot's CSAT question (actions/csat.py), asked after a person resolved a conversation.
+CSAT_ACTION = "action_ask_csat"
 
 REASONS = (
     "over_limit_refund",
@@ -221,7 +227,18 @@ def _hand_back(closed: Resolution, message_to_shopper: str | None, rasa_url: str
             sent = True
     except rasa_api.RasaUnavailable as exc:
         error = str(exc)
+    if resumed:
+        ask_how_it_went(conversation_id, rasa_url)
     return replace(closed, resumed=resumed, message_sent=sent, rasa_error=error)
+
+
+def ask_how_it_went(conversation_id: str, rasa_url: str) -> None:
+    """Issue #18: the CSAT question after a person resolved the conversation; the ticket is
+    resolved whether or not Rasa can ask (bot.support.csat asks once)."""
+    try:
+        rasa_api.execute_action(conversation_id, CSAT_ACTION, rasa_url=rasa_url)
+    except rasa_api.RasaUnavailable as exc:
+        log.warning("Could not ask conversation %s how it went: %s", conversation_id, exc)
 
 
 def resolve(

@@ -22,6 +22,7 @@ from sanic import Sanic
 
 import bot.store.engine
 from actions.agent_decisions import ActionTellAgentDecision
+from actions.csat import ActionAskCsat
 from bot.support import accounts as agents
 from bot.web.console import create_app
 
@@ -147,6 +148,10 @@ def domain() -> dict:
     return Domain.load(str(ROOT / "domain")).as_dict()
 
 
+# The bot's actions the console has Rasa run (POST /conversations/<id>/execute).
+BOT_ACTIONS = {"action_tell_agent_decision": ActionTellAgentDecision, "action_ask_csat": ActionAskCsat}
+
+
 @pytest.fixture
 def fake_rasa(store, domain, monkeypatch):
     """Rasa's HTTP API as the console uses it. /execute runs the bot's real action on the test's
@@ -168,10 +173,11 @@ def fake_rasa(store, domain, monkeypatch):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"null")
             recorder.calls.append((url.path, dict(urllib.parse.parse_qsl(url.query)), body))
             conversation = urllib.parse.unquote(url.path.split("/")[2])
-            if url.path.endswith("/execute") and body.get("name") == "action_tell_agent_decision":
+            action = BOT_ACTIONS.get(body.get("name")) if url.path.endswith("/execute") else None
+            if action is not None:
                 dispatcher = CollectingDispatcher()
                 tracker = Tracker(conversation, {}, {}, [], True, None, {}, "action_listen")
-                ActionTellAgentDecision().run(dispatcher, tracker, domain)
+                action().run(dispatcher, tracker, domain)
                 for message in dispatcher.messages:
                     values = {k: v for k, v in message.items() if k not in ("response", "text")}
                     recorder.said.append((conversation, message["response"], values))

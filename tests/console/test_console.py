@@ -398,7 +398,8 @@ def test_claim_forward_and_resolve_are_recorded(store, settings, accounts, clien
     logged = actions_logged(store, ticket_id=ticket_id)
     assert ("dana", audit.TICKET_CLAIMED) in logged and ("dana", audit.TICKET_RESOLVED) in logged
     assert ("dana", audit.REFUND_FORWARDED) in actions_logged(store, refund_id=refund_of(store, ticket_id).id)
-    assert fake_rasa.calls[-1][2][0] == {"event": "resume"}
+    assert fake_rasa.calls[-2][2][0] == {"event": "resume"}
+    assert fake_rasa.calls[-1][2] == {"name": "action_ask_csat"}  # issue #18: how did we do?
 
 
 def test_the_overview_counts_tickets_and_conversations_without_a_human(store, settings, accounts, client, conversation_id):

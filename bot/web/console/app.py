@@ -6,7 +6,7 @@ and Rasa calls are blocking, so they run in a worker thread and one slow Rasa ne
 console for the other agents (context.py). The routes, by what they are for:
 login_routes.py (/login, /logout), ticket_routes.py (the queue, a ticket, and the actions in
 ticket_actions.py: claim, reply, approve/deny a refund, forward, resolve, send again) and
-overview_routes.py (/overview).
+overview_routes.py (/overview) and csat_routes.py (/csat).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sanic import Sanic
 from bot.settings import Settings, get_settings
 from bot.store.engine import Store, get_store
 from bot.web.console.context import ConsoleContext
+from bot.web.console.csat_routes import register_csat_routes
 from bot.web.console.login_routes import register_login_routes
 from bot.web.console.overview_routes import register_overview_routes
 from bot.web.console.pages import Pages, add_security_headers
@@ -34,6 +35,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None, nam
     register_login_routes(app, console)
     register_ticket_routes(app, console)
     register_overview_routes(app, console)
+    register_csat_routes(app, console)
     return app
 
 
