@@ -1,0 +1,41 @@
+"""The holiday recap (issue #18) for the verified shopper: their season, from bot.engagement.recap."""
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import conversation_id, money, settings, store
+from actions.orders import utter_not_verified
+from bot.engagement import recap
+from bot.orders import lookup as orders
+from bot.policies import format_date, join_words
+
+
+class ActionHolidayRecap(Action):
+    def name(self) -> str:
+        return "action_holiday_recap"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
+        config = settings()
+        cid = conversation_id(tracker)
+        with store().session() as s:
+            order = orders.verified_order(s, cid, tracker.get_slot("order_number"))
+            if order is None:  # the latest order this conversation proved, if still fresh
+                latest = orders.latest_verified_order(s, cid)
+                order = orders.verified_order(s, cid, latest.number) if latest else None
+            season = recap.holiday_recap(s, order.customer_id, config.today(), config) if order else None
+        if season is None:
+            return utter_not_verified(dispatcher, tracker)
+        window = f"{format_date(season.season_start)} to {format_date(season.season_end)}"
+        if season.orders == 0:
+            dispatcher.utter_message(response="utter_holiday_recap_empty", first_name=season.first_name, season=window)
+        else:
+            dispatcher.utter_message(
+                response="utter_holiday_recap", first_name=season.first_name, season=window,
+                orders=str(season.orders), spent=money(season.spent), points=f"{season.points:,}",
+                money_back=money(season.money_back))
+            if season.gifts:
+                dispatcher.utter_message(response="utter_holiday_recap_gifts", gifts=str(season.gifts),
+                                         gift_items=join_words(sorted(set(season.gift_items))))
+        dispatcher.utter_message(response="utter_holiday_recap_thanks")
+        return []
