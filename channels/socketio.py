@@ -17,24 +17,28 @@ browser's address goes into the metadata as `client` for the order-guessing thro
 """
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
 import re
 import secrets
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Text
 
 from rasa.core.channels import socketio
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint
 
-from channels.identity import addressed_by_platform, client_address, conversation_id, with_client
+from bot.store.engine import get_store
+from bot.web.webchat import outbox
+from channels.identity import addressed_by_platform, client_address, conversation_id, platform_id, with_client
 from channels.safe_output import safe_output, with_safe_links
 
 logger = logging.getLogger(__name__)
 
 SESSION_ID_FORM = re.compile(r"[0-9a-f]{32}")
 CONVERSATION_PREFIX = "web"  # conversations are web:<session id>; the socket.io room is the session id
+POLL_SECONDS = 1.0  # how soon an open page shows a message queued by another server
 
 
 def accepted_session_id(proposed: Any) -> Text:
@@ -44,9 +48,82 @@ def accepted_session_id(proposed: Any) -> Text:
     return secrets.token_hex(16)
 
 
+class QueuedOutput(socketio.SocketIOOutput):
+    """Keeps each message in the outbox for the session's page instead of emitting it now."""
+
+    def __init__(self, sio: Any, bot_message_evt: Text, on_queued: Callable[[Text], Awaitable[None]]) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.on_queued = on_queued
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        await asyncio.to_thread(queue_message, conversation_id(CONVERSATION_PREFIX, socket_id), response)
+        await self.on_queued(socket_id)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self._send_message(recipient_id, json_message)
+
+
+def queue_message(conversation: Text, message: Dict[Text, Any]) -> None:
+    with get_store().session() as s:
+        outbox.put(s, conversation, message)
+
+
+def take_waiting(conversations: Iterable[Text]) -> list:
+    with get_store().session() as s:
+        return outbox.claim_waiting(s, conversations)
+
+
+def mark_shown(message_ids: Iterable[int]) -> None:
+    with get_store().session() as s:
+        outbox.mark_shown(s, message_ids)
+
+
 class SocketIOInput(socketio.SocketIOInput):
     def get_output_channel(self) -> Optional[OutputChannel]:
+        """Rasa asks for this only to push from outside a reply: those messages are queued."""
+        if self.session_persistence and self.sio is not None:
+            queued = QueuedOutput(self.sio, self.bot_message_evt, self.show_if_open)
+            return safe_output(addressed_by_platform(queued, CONVERSATION_PREFIX))
         return safe_output(addressed_by_platform(super().get_output_channel(), CONVERSATION_PREFIX))
+
+    async def show_if_open(self, session_id: Text) -> None:
+        """Shows the session's waiting messages now if a page of it is open on this server."""
+        if session_id in self.open_sessions().values():
+            await self.show_waiting([session_id])
+
+    def open_sessions(self) -> Dict[Text, Text]:
+        """socket id -> the session confirmed to it, on this server."""
+        if not hasattr(self, "_open_sessions"):
+            self._open_sessions: Dict[Text, Text] = {}
+        return self._open_sessions
+
+    async def show_waiting(self, session_ids: Iterable[Text]) -> None:
+        """Emits the sessions' waiting messages, oldest first, and marks them shown."""
+        conversations = [conversation_id(CONVERSATION_PREFIX, session_id) for session_id in set(session_ids)]
+        waiting = await asyncio.to_thread(take_waiting, conversations)
+        shown = []
+        for message in waiting:
+            room = platform_id(CONVERSATION_PREFIX, message.conversation_id)
+            await self.sio.emit(self.bot_message_evt, message.message, room=room, namespace=self.namespace)
+            shown.append(message.id)
+        if shown:
+            await asyncio.to_thread(mark_shown, shown)
+
+    async def keep_showing_waiting(self) -> None:
+        """Every POLL_SECONDS, shows what another server queued for the pages open here."""
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            open_now = list(self.open_sessions().values())
+            if not open_now:
+                continue
+            try:
+                await self.show_waiting(open_now)
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the loop; the next pass retries
+                logger.exception("Could not show waiting web chat messages; trying again.")
+
+    def start_showing_waiting(self) -> None:
+        if getattr(self, "_poller", None) is None:
+            self._poller = asyncio.get_running_loop().create_task(self.keep_showing_waiting())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         on_new_message = with_safe_links(on_new_message)
@@ -54,7 +131,7 @@ class SocketIOInput(socketio.SocketIOInput):
         if not self.session_persistence:
             return blueprint
         sio = self.sio
-        sessions: Dict[Text, Text] = {}  # socket id -> the session confirmed to it
+        sessions = self.open_sessions()
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
@@ -65,6 +142,11 @@ class SocketIOInput(socketio.SocketIOInput):
             if inspect.isawaitable(entered):
                 await entered
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            self.start_showing_waiting()
+            try:
+                await self.show_waiting([session_id])
+            except Exception:  # noqa: BLE001 - the poll loop shows them once the database answers
+                logger.exception("Could not show the waiting web chat messages of a reopened page.")
 
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
