@@ -32,10 +32,14 @@ class ActionHolidayRecap(Action):
         else:
             dispatcher.utter_message(
                 response="utter_holiday_recap", first_name=season.first_name, season=window,
-                orders=str(season.orders), spent=money(season.spent), points=f"{season.points:,}",
+                orders=counted(season.orders, "order"), spent=money(season.spent), points=f"{season.points:,}",
                 money_back=money(season.money_back))
             if season.gifts:
-                dispatcher.utter_message(response="utter_holiday_recap_gifts", gifts=str(season.gifts),
+                dispatcher.utter_message(response="utter_holiday_recap_gifts", gifts=counted(season.gifts, "gift order"),
                                          gift_items=join_words(sorted(set(season.gift_items))))
         dispatcher.utter_message(response="utter_holiday_recap_thanks")
         return []
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -32,6 +32,9 @@ CLINC_DOMAINS_FILE = Path("clinc150") / "domains.json"
 STORE_ACTION_INTENTS = frozenset({
     "track_order", "cancel_order", "return_item", "exchange_item", "request_refund",
     "refund_status", "report_problem", "loyalty_status", "gift_advice", "ask_sale_reminder",
+    # Issue #18: each changes something of the shopper's (updates, a gesture, a rating) or reads
+    # their orders (the recap).
+    "stop_updates", "resume_updates", "choose_goodwill", "rate_conversation", "holiday_recap",
 })
 
 # --- Bitext label -> Tinsel intent -----------------------------------------------------------

@@ -433,7 +433,8 @@ def test_a_damaged_item_is_replaced_when_in_stock(action_store, settings, domain
 
     _, messages = submit_problem(conversation_id, domain, number, "damaged", remedy="replacement")
 
-    assert response_names(messages) == ["utter_problem_replacement", "utter_problem_return_label"]
+    # Issue #18: a goodwill gesture is offered on top of the replacement.
+    assert response_names(messages) == ["utter_problem_replacement", "utter_problem_return_label", "utter_goodwill_offer"]
     assert refunds_of(action_store) == []
 
 
