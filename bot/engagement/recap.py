@@ -48,6 +48,18 @@ def season_for(today: dt.date, settings: Settings) -> tuple[dt.date, dt.date]:
     return season.purchase_start, season.purchase_end
 
 
+# When the season's recap goes out to a shopper who asked for theirs during the season.
+RECAP_SEND_TIME = dt.time(10, 0)
+
+
+def recap_send_at(today: dt.date, settings: Settings) -> dt.datetime | None:
+    """The morning after the season that is on today; None outside the season."""
+    start, end = season_for(today, settings)
+    if not start <= today <= end:
+        return None
+    return dt.datetime.combine(end + dt.timedelta(days=1), RECAP_SEND_TIME)
+
+
 def points_for(order: Order, settings: Settings) -> int:
     """What an order earned: LOYALTY_POINTS_PER_DOLLAR on its items, doubled on a double-points day."""
     points = int(order.items_total * LOYALTY_POINTS_PER_DOLLAR)

@@ -30,9 +30,10 @@ from bot.store.models import Reminder
 from bot.support import handoff
 
 SALE_START = "sale_start"
-KINDS = (SALE_START,)
-# The intent Rasa fires into the conversation for each kind (domain/reminders.yml, data/rules/reminders.yml).
-INTENT_FOR_KIND = {SALE_START: "EXTERNAL_sale_reminder"}
+HOLIDAY_RECAP = "holiday_recap"  # issue #18: the season's recap, once after the season (bot/engagement/recap.py)
+KINDS = (SALE_START, HOLIDAY_RECAP)
+# The intent Rasa fires into the conversation for each kind (domain/, data/rules/).
+INTENT_FOR_KIND = {SALE_START: "EXTERNAL_sale_reminder", HOLIDAY_RECAP: "EXTERNAL_holiday_recap"}
 
 # Shared with proactive order updates (bot.engagement.scheduled_sends); named here for callers.
 RETRY_DELAYS_MINUTES, STALE_CLAIM, HANDOFF_RECHECK = (
@@ -135,6 +136,24 @@ def schedule_sale_reminder(
         # The same request raced us to the insert; its reminder is the one.
         return SaleReminderRequest("already_scheduled", sale, due_at)
     return SaleReminderRequest("scheduled", sale, due_at)
+
+
+def schedule_once(
+    session: Session, conversation_id: str, channel: str, kind: str, due_at: dt.datetime, now: dt.datetime
+) -> bool:
+    """A reminder of `kind` due at `due_at`, unless the conversation has it already; True if new."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown reminder kind {kind!r}; expected one of {KINDS}")
+    if pending(session, conversation_id, kind) is not None:
+        return False
+    reminder = Reminder(conversation_id=conversation_id, channel=channel or "unknown", kind=kind, due_at=due_at,
+                        next_attempt_at=due_at, status="scheduled", attempts=0, created_at=now)
+    try:
+        with session.begin_nested():  # the same request raced us to the insert; its reminder is the one
+            session.add(reminder)
+    except IntegrityError:
+        return False
+    return True
 
 
 def cancel(session: Session, conversation_id: str, kind: str) -> bool:

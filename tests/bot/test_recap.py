@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from bot.engagement import recap
+from bot.engagement import recap, reminders
 from bot.engagement.holiday_calendar import black_friday, is_double_points_day
 from bot.policies import LOYALTY_POINTS_PER_DOLLAR
 from bot.store.models import GoodwillGesture, Order, OrderItem, Refund
@@ -69,3 +69,17 @@ def test_a_shopper_without_season_orders_gets_an_empty_recap(store, settings):
         customer = make_customer(s)
         season = recap.holiday_recap(s, customer.id, TODAY, dataclasses.replace(settings))
     assert (season.orders, season.spent, season.points, season.money_back) == (0, Decimal("0.00"), 0, Decimal("0.00"))
+
+
+def test_asked_during_the_season_the_full_recap_is_due_the_morning_after_it(settings):
+    start, end = recap.season_for(TODAY, settings)
+    assert recap.recap_send_at(TODAY, settings) == dt.datetime.combine(end + dt.timedelta(days=1), recap.RECAP_SEND_TIME)
+    assert recap.recap_send_at(dt.date(2026, 6, 1), settings) is None  # no season on
+
+
+def test_the_after_season_recap_is_scheduled_once(store, settings):
+    due = recap.recap_send_at(TODAY, settings)
+    with store.session() as s:
+        assert reminders.schedule_once(s, "web:r", "socketio", reminders.HOLIDAY_RECAP, due, noon(TODAY)) is True
+        assert reminders.schedule_once(s, "web:r", "socketio", reminders.HOLIDAY_RECAP, due, noon(TODAY)) is False
+        assert reminders.pending(s, "web:r", reminders.HOLIDAY_RECAP).due_at == due
