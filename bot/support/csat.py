@@ -83,7 +83,7 @@ def add_comment(session: Session, conversation_id: str, text: str | None, now: d
         return False
     survey.commented_at = now
     text = (text or "").strip()
-    if not text or _NO_COMMENT.match(text):
+    if not text or _NO_COMMENT.match(text) or text.startswith("/"):  # "/": a button's payload, not words
         return False
     survey.comment = text[:MAX_COMMENT_CHARS]
     return True

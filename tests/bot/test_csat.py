@@ -90,3 +90,11 @@ def test_the_report_splits_by_day_agent_and_bot_only(store, settings):
         ("bot only", 2, 3.5, 0.5), ("handed off", 1, 4.0, 1.0)]
     assert [(f.label, f.rated) for f in report.by_agent] == [("dana", 1)]
     assert [(f.label, f.rated) for f in report.by_day] == [("2026-12-04", 2), ("2026-12-05", 1)]
+
+
+def test_a_button_payload_is_never_kept_as_a_comment(store):
+    ask(store, "web:a")
+    rate(store, "web:a", 5)
+    assert comment(store, "web:a", '/rate_conversation{"csat_score":"5"}') is False
+    with store.session() as s:
+        assert csat.survey_of(s, "web:a").comment is None
