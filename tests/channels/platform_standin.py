@@ -3,6 +3,9 @@ connectors call, so the tests see exactly what the assistant would have sent to 
 
 Slack:    POST <base>/slack/api/chat.postMessage   (JSON or form, Bearer token)
 Telegram: POST <base>/telegram/bot<token>/getMe | setWebhook | sendMessage   (form or JSON)
+
+A Telegram chat in `blocked_chats` is refused as the real Bot API refuses a chat whose user
+blocked the bot (403); refused calls go to `refused`, not `calls`.
 """
 from __future__ import annotations
 
@@ -23,10 +26,15 @@ class Call:
     token: str
 
 
+BLOCKED_BY_USER = {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+
+
 @dataclass
 class PlatformStandIn:
     telegram_bot_name: str
     calls: list[Call] = field(default_factory=list)
+    refused: list[Call] = field(default_factory=list)
+    blocked_chats: set[int] = field(default_factory=set)
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -57,9 +65,18 @@ class PlatformStandIn:
             time.sleep(0.2)
         raise AssertionError(f"no {platform} {method} with {params} within {seconds:.0f}s; calls: {self.calls}")
 
-    def _record(self, call: Call) -> None:
+    def messages_to(self, chat_id: int) -> list[str]:
+        """The texts Telegram accepted for this chat, oldest first."""
+        return [c.params.get("text") for c in self.calls_to("telegram", "sendMessage")
+                if str(c.params.get("chat_id")) == str(chat_id)]
+
+    def _record(self, call: Call) -> int:
+        """Keeps the call; the HTTP status the platform answers it with."""
+        blocked = call.platform == "telegram" and call.method == "sendMessage" \
+            and int(call.params.get("chat_id", 0)) in self.blocked_chats
         with self._lock:
-            self.calls.append(call)
+            (self.refused if blocked else self.calls).append(call)
+        return 403 if blocked else 200
 
     def _answer(self, call: Call) -> dict:
         if call.platform == "slack" and call.method == "chat.postMessage":
@@ -96,9 +113,9 @@ class PlatformStandIn:
                 else:
                     self.send_error(404)
                     return
-                standin._record(call)
-                answer = json.dumps(standin._answer(call)).encode()
-                self.send_response(200)
+                status = standin._record(call)
+                answer = json.dumps(standin._answer(call) if status == 200 else BLOCKED_BY_USER).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
