@@ -21,10 +21,7 @@ class ActionLoyaltyStatus(Action):
         today = config.today()
         cid = conversation_id(tracker)
         with store().session() as s:
-            order = orders.verified_order(s, cid, tracker.get_slot("order_number"))
-            if order is None:  # the latest order this conversation proved, if still fresh
-                latest = orders.latest_verified_order(s, cid)
-                order = orders.verified_order(s, cid, latest.number) if latest else None
+            order = orders.verified_or_latest(s, cid, tracker.get_slot("order_number"))
             if order is not None:
                 first_name = order.customer.first_name
                 summary = engagement.loyalty_summary(s, order.customer_id, today, config)

@@ -21,10 +21,7 @@ class ActionHolidayRecap(Action):
         config = settings()
         cid = conversation_id(tracker)
         with store().session() as s:
-            order = orders.verified_order(s, cid, tracker.get_slot("order_number"))
-            if order is None:  # the latest order this conversation proved, if still fresh
-                latest = orders.latest_verified_order(s, cid)
-                order = orders.verified_order(s, cid, latest.number) if latest else None
+            order = orders.verified_or_latest(s, cid, tracker.get_slot("order_number"))
             season = recap.holiday_recap(s, order.customer_id, config.today(), config) if order else None
             send_at = recap.recap_send_at(config.today(), config) if order else None
             if send_at is not None:

@@ -394,3 +394,13 @@ def latest_verified_order(session: Session, conversation_id: str) -> Order | Non
         .order_by(VerifiedOrder.verified_at.desc(), VerifiedOrder.id.desc())
         .limit(1)
     ).scalar_one_or_none()
+
+
+def verified_or_latest(session: Session, conversation_id: str, order_number: str | None) -> Order | None:
+    """The named order if this conversation verified it (freshly), else the latest order it
+    proved, if that proof is still fresh: who the shopper is, for answers about their account."""
+    order = verified_order(session, conversation_id, order_number)
+    if order is None:
+        latest = latest_verified_order(session, conversation_id)
+        order = verified_order(session, conversation_id, latest.number) if latest else None
+    return order
