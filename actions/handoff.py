@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from actions.common import conversation_id, conversation_of, settings, store
 from bot.conversation import Conversation
 from bot.orders import lookup as orders
-from bot.support import handoff
+from bot.support import handoff, wait_targets
 from bot.support.frustration import is_frustrated
 
 # Intents a clarifying question may offer; each has an `utter_topic_<intent>` title in domain.yml.
@@ -41,25 +41,28 @@ def hand_over(
     ticket_id, created, position, wait = _open_ticket(
         conversation_of(tracker), reason, summary, amount=amount, refund_id=refund_id, order_id=order_id
     )
-    if created:
+    if not created:
+        dispatcher.utter_message(response="utter_handoff_already_open", ticket_id=ticket_id)
+    elif wait.opens is not None:
+        dispatcher.utter_message(response="utter_handoff_opened_after_hours", ticket_id=ticket_id,
+                                 opens=wait.opens.when)
+    else:
         ahead = position - 1
         dispatcher.utter_message(
             response="utter_handoff_opened",
             ticket_id=ticket_id,
-            wait_minutes=max(wait, 1),
+            wait_minutes=max(wait.minutes, 1),
             position_text="you're next." if ahead <= 0 else f"{ahead} shopper(s) ahead of you.",
         )
-    else:
-        dispatcher.utter_message(response="utter_handoff_already_open", ticket_id=ticket_id)
     return [ConversationPaused()]
 
 
 def _open_ticket(
     conversation: Conversation, reason: str, summary: str, *, amount: Decimal | None, refund_id: int | None,
     order_id: int | None,
-) -> tuple[int, bool, int, int]:
+) -> tuple[int, bool, int, wait_targets.WaitEstimate]:
     """One unit of work: the ticket (about the conversation's latest verified order) and its
-    place in the queue; (ticket id, created, position, wait minutes)."""
+    place in the queue; (ticket id, created, position, wait)."""
     config = settings()
     for attempt in range(2):
         try:
@@ -71,7 +74,7 @@ def _open_ticket(
                     customer_id=order.customer_id if order else None,
                 )
                 return (ticket.id, created, handoff.queue_position(s, ticket),
-                        handoff.estimated_wait_minutes(s, ticket, config))
+                        handoff.estimated_wait(s, ticket, config))
         except IntegrityError:
             # A racing insert can surface at commit instead of at the flush; the retry sees it.
             if attempt:

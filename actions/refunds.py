@@ -43,6 +43,10 @@ def tell_review(dispatcher: CollectingDispatcher, domain: dict, refund: refunds.
         domain_text(domain, "utter_queue_next") if position <= 1
         else domain_text(domain, "utter_queue_ahead", ahead=position - 1)
     )
+    if refund.desk_opens is not None:
+        dispatcher.utter_message(response="utter_refund_needs_review_after_hours", amount=money(refund.amount),
+                                 ticket_id=refund.ticket_id, opens=refund.desk_opens)
+        return [ConversationPaused()]
     dispatcher.utter_message(
         response="utter_refund_needs_review",
         amount=money(refund.amount),

@@ -187,6 +187,19 @@ class Settings:
     # ORDER_UPDATE_RECHECK_HOURS=6: how often "will it arrive by Dec 24?" is checked again for
     # a gift in transit, so a late gift is told before the shopper has to ask.
     order_update_recheck_hours: int = 6
+    # --- Issue #19: the agents' desk at peak (bot/support/wait_targets.py, business_hours.py,
+    # staffing.py, photos.py).
+    # FIRST_REPLY_TARGET_MINUTES=2: a ticket with no agent reply this long after it opened is
+    # overdue: it stands out and sorts first in the queue; also the wait the staffing forecast plans for.
+    first_reply_target_minutes: int = 2
+    # STAFFING_SERVICE_LEVEL=0.80: the share of handoffs the staffing forecast plans to answer
+    # within the first-reply target; STAFFING_MAX_OCCUPANCY=0.85: the busiest an agent is planned
+    # to be; STAFFING_SHRINKAGE=0.30: the share of paid time agents are away (breaks, training).
+    staffing_service_level: Decimal = Decimal("0.80")
+    staffing_max_occupancy: Decimal = Decimal("0.85")
+    staffing_shrinkage: Decimal = Decimal("0.30")
+    # PHOTO_MAX_BYTES=5000000: the largest photo a shopper may send (as uploaded).
+    photo_max_bytes: int = 5_000_000
 
     def webchat_page_origin(self) -> str:
         return self.webchat_origin or f"http://localhost:{self.webchat_port}"
@@ -242,6 +255,11 @@ _DELIGHT_VARIABLES = {
     "GOODWILL_SUPERVISOR_LIMIT": ("goodwill_supervisor_limit", Decimal),
     "GOODWILL_STORE_CREDIT": ("goodwill_store_credit", Decimal),
     "ORDER_UPDATE_RECHECK_HOURS": ("order_update_recheck_hours", int),
+    "FIRST_REPLY_TARGET_MINUTES": ("first_reply_target_minutes", int),
+    "STAFFING_SERVICE_LEVEL": ("staffing_service_level", Decimal),
+    "STAFFING_MAX_OCCUPANCY": ("staffing_max_occupancy", Decimal),
+    "STAFFING_SHRINKAGE": ("staffing_shrinkage", Decimal),
+    "PHOTO_MAX_BYTES": ("photo_max_bytes", int),
 }
 
 

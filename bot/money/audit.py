@@ -32,6 +32,12 @@ CONSOLE_LOGIN = "console_login"
 CONSOLE_LOGIN_FAILED = "console_login_failed"
 CONSOLE_LOGOUT = "console_logout"
 AGENT_ACCOUNT_ADDED = "agent_account_added"
+# Issue #19: the desk at peak (bot/support/labels.py, handoff.assign, canned_replies.py).
+TICKET_ASSIGNED = "ticket_assigned"
+TICKET_LABELED = "ticket_labeled"
+TICKET_UNLABELED = "ticket_unlabeled"
+CANNED_REPLY_SAVED = "canned_reply_saved"
+CANNED_REPLY_REMOVED = "canned_reply_removed"
 
 
 def record(

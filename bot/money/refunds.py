@@ -48,6 +48,7 @@ class RefundOutcome:
     ticket_id: int | None = None  # the handoff ticket an agent will review it on
     queue_position: int | None = None
     wait_minutes: int | None = None
+    desk_opens: str | None = None  # when a person is next at the desk, if nobody is there now
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def _ticket_for_refund(session: Session, refund: Refund) -> HandoffTicket | None
 
 def _outcome(session: Session, refund: Refund, created: bool, settings: Settings) -> RefundOutcome:
     ticket = _ticket_for_refund(session, refund) if refund.status == "pending_review" else None
+    wait = handoff.estimated_wait(session, ticket, settings) if ticket else None
     return RefundOutcome(
         status=refund.status,
         amount=refund.amount,
@@ -126,7 +128,8 @@ def _outcome(session: Session, refund: Refund, created: bool, settings: Settings
         level=refund.required_level,
         ticket_id=ticket.id if ticket else None,
         queue_position=handoff.queue_position(session, ticket) if ticket else None,
-        wait_minutes=handoff.estimated_wait_minutes(session, ticket, settings) if ticket else None,
+        wait_minutes=wait.minutes if wait else None,
+        desk_opens=wait.opens.when if wait and wait.opens else None,
     )
 
 

@@ -25,6 +25,7 @@ from bot.store.models import (
     Order,
     Product,
     Refund,
+    Shipment,
     VerificationAttempt,
     VerifiedOrder,
 )
@@ -285,6 +286,11 @@ def describe_items(order: Order) -> str:
     return f"{names[0]}, {names[1]} and {len(names) - 2} more"
 
 
+def tracking_url_of(shipment: Shipment) -> str:
+    """The carrier's tracking page for the parcel (the bare number for a carrier we don't know)."""
+    return TRACKING_URLS.get(shipment.carrier, "{}").format(shipment.tracking_number)
+
+
 def tracking(session: Session, order: Order, settings: Settings) -> Tracking:
     """Everything a shopper wants to know about where an order is."""
     shipment = order.shipment
@@ -310,9 +316,7 @@ def tracking(session: Session, order: Order, settings: Settings) -> Tracking:
         shipping_method=order.shipping_method,
         carrier=shipment.carrier if shipment else None,
         tracking_number=shipment.tracking_number if shipment else None,
-        tracking_url=TRACKING_URLS.get(shipment.carrier, "{}").format(shipment.tracking_number)
-        if shipment
-        else None,
+        tracking_url=tracking_url_of(shipment) if shipment else None,
         eta=eta,
         delivered_on=shipment.delivered_at.date() if shipment and shipment.delivered_at else None,
         delay_reason=delay_reason,

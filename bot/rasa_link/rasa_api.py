@@ -215,6 +215,24 @@ def transcript(
     return messages
 
 
+def last_message_times(session: Session, conversation_ids: list[str]) -> dict[str, dict[str, dt.datetime]]:
+    """{conversation: {"shopper": when they last wrote, "bot": when the bot or an agent last did}},
+    one grouped query for a whole queue (issue #19: how long a shopper's message waits unanswered)."""
+    if not conversation_ids or not has_tracker_table(session):
+        return {}
+    events = tracker_events.c
+    rows = session.execute(
+        select(events.sender_id, events.type_name, func.max(events.timestamp))
+        .where(events.sender_id.in_(conversation_ids), events.type_name.in_(tuple(_SPEAKERS)))
+        .group_by(events.sender_id, events.type_name)
+    ).all()
+    found: dict[str, dict[str, dt.datetime]] = {}
+    for sender, type_name, timestamp in rows:
+        if timestamp is not None:
+            found.setdefault(sender, {})[_SPEAKERS[type_name]] = dt.datetime.fromtimestamp(timestamp)
+    return found
+
+
 def conversation_counts(store: Store) -> tuple[int, int]:
     """(conversations in the tracker store, those of them that ever had a handoff ticket)."""
     senders = select(tracker_events.c.sender_id).distinct().subquery()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Table,
@@ -537,3 +538,51 @@ class CsatSurvey(Base):
 
 
 # --- Issue #18: holiday recap (bot/engagement/recap.py).
+
+
+# --- Issue #19: the agents' desk at peak.
+
+
+class TicketLabel(Base):
+    """A label an agent put on a ticket (damaged, late gift, refund, VIP ...); one of each per ticket."""
+
+    __tablename__ = "ticket_labels"
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(ForeignKey("handoff_tickets.id"), nullable=False, index=True)
+    label = Column(String(40), nullable=False)
+    added_by = Column(String(80), nullable=False)
+    added_at = Column(DateTime, nullable=False)
+
+    __table_args__ = (UniqueConstraint("ticket_id", "label", name="uq_ticket_label"),)
+
+
+class CannedReply(Base):
+    """A store-managed reply with {placeholders} filled from the ticket's order (bot.support.canned_replies)."""
+
+    __tablename__ = "canned_replies"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(80), nullable=False, unique=True)
+    body = Column(Text, nullable=False)
+    uses = Column(Integer, nullable=False, default=0)  # replies sent from it
+    active = Column(Boolean, nullable=False, default=True)
+    updated_by = Column(String(80), nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class ShopperPhoto(Base):
+    """A photo a shopper sent (bot.support.photos): re-encoded, metadata stripped, kept with
+    the conversation so that its ticket, opened before or after, shows it."""
+
+    __tablename__ = "shopper_photos"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(40), nullable=False)
+    content_type = Column(String(40), nullable=False)  # what is stored: image/jpeg or image/png
+    image = Column(LargeBinary, nullable=False)
+    thumbnail = Column(LargeBinary, nullable=False)  # JPEG, at most THUMBNAIL_SIZE
+    width = Column(Integer, nullable=False)
+    height = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)  # of the stored image: the same photo twice is kept once
+    received_at = Column(DateTime, nullable=False)
+
+    __table_args__ = (UniqueConstraint("conversation_id", "sha256", name="uq_photo_once_per_conversation"),)

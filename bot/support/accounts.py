@@ -305,3 +305,10 @@ def active_account(session: Session, username: str) -> Named | None:
     if account is None or not account.active:
         return None
     return Named(account.username, account.role, account.refund_limit)
+
+
+def active_usernames(session: Session) -> list[str]:
+    """Who a ticket can be assigned to: every active console account, by name."""
+    return list(session.execute(
+        select(AgentAccount.username).where(AgentAccount.active.is_(True)).order_by(AgentAccount.username)
+    ).scalars())

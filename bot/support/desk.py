@@ -15,13 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from bot.money import audit, refunds
 from bot.rasa_link import rasa_api
 from bot.settings import Settings
 from bot.store.engine import Store
 from bot.store.models import AuditEntry, HandoffTicket
-from bot.support import handoff, shopper_notices
+from bot.support import accounts, business_hours, canned_replies, handoff, labels as ticket_labels, shopper_notices, wait_targets
 
 MAX_REPLY_LENGTH = 2000
 
@@ -66,22 +67,68 @@ class QueueRow:
     status: str
     assigned_to: str | None
     refund_level: str | None  # who must approve the ticket's pending refund
+    overdue: bool = False  # no reply within the first-reply target (wait_targets.is_overdue)
+    unanswered: str | None = None  # how long the shopper's latest message has waited for an answer
+    after_hours: bool = False  # came in while the desk was closed, and it still is
+    labels: tuple[str, ...] = ()
 
 
-def queue(store: Store, settings: Settings) -> list[QueueRow]:
-    """Open tickets, oldest first."""
+@dataclass(frozen=True)
+class Queue:
+    """The open tickets an agent sees: overdue first, those that came in after hours apart."""
+
+    rows: list[QueueRow]
+    after_hours: list[QueueRow]
+    labels: list[str]  # every label, for the filter
+    label: str | None  # the filter in use
+    target_minutes: int
+    opens: str | None  # when the desk opens, while it is closed
+
+    def __iter__(self):
+        return iter(self.rows + self.after_hours)
+
+    def __len__(self) -> int:
+        return len(self.rows) + len(self.after_hours)
+
+
+def _row(t: HandoffTicket, settings: Settings, first_reply: dt.datetime | None, last: dict[str, dt.datetime],
+         labels: tuple[str, ...]) -> QueueRow:
+    minutes = waiting_minutes(t, settings)
+    pending = t.refund is not None and t.refund.status == "pending_review"
+    shopper, answered = last.get("shopper"), last.get("bot")
+    unanswered = shopper if shopper and (answered is None or shopper > answered) else None
+    return QueueRow(
+        t.id, minutes, waiting_text(minutes), t.reason, t.amount, t.channel, t.conversation_id, t.status,
+        t.assigned_to, t.refund.required_level if pending else None,
+        overdue=wait_targets.is_overdue(t.created_at, first_reply, settings),
+        unanswered=waiting_text(_minutes_since(unanswered, settings)) if unanswered else None,
+        after_hours=first_reply is None and wait_targets.answerable_from(t.created_at, settings) > settings.now(),
+        labels=labels,
+    )
+
+
+def _minutes_since(at: dt.datetime, settings: Settings) -> int:
+    return max(0, int((settings.now() - at).total_seconds() // 60))
+
+
+def queue(store: Store, settings: Settings, label: str | None = None) -> Queue:
+    """Open tickets (with `label`, if given): overdue first, longest waiting first; then the rest,
+    oldest first; tickets that came in after hours apart until the desk opens."""
     with store.reading() as s:
-        rows = []
-        for t in handoff.open_tickets(s):
-            minutes = waiting_minutes(t, settings)
-            pending = t.refund is not None and t.refund.status == "pending_review"
-            rows.append(
-                QueueRow(
-                    t.id, minutes, waiting_text(minutes), t.reason, t.amount, t.channel, t.conversation_id,
-                    t.status, t.assigned_to, t.refund.required_level if pending else None,
-                )
-            )
-        return rows
+        tickets = handoff.open_tickets(s)
+        ids = [t.id for t in tickets]
+        first = wait_targets.first_replies(s, ids)
+        last = rasa_api.last_message_times(s, [t.conversation_id for t in tickets])
+        labelled = ticket_labels.of_tickets(s, ids)
+        rows = [_row(t, settings, first.get(t.id), last.get(t.conversation_id, {}), labelled.get(t.id, ()))
+                for t in tickets]
+        every_label = ticket_labels.in_use(s)
+    chosen = ticket_labels.normalized(label) if label else None
+    rows = [r for r in rows if chosen is None or chosen in r.labels]
+    rows.sort(key=lambda r: (not r.overdue, -r.waiting_minutes if r.overdue else r.ticket_id))
+    opens = business_hours.next_opening(settings.now(), settings)
+    return Queue([r for r in rows if not r.after_hours], [r for r in rows if r.after_hours], every_label, chosen,
+                 settings.first_reply_target_minutes, opens.when if opens else None)
 
 
 @dataclass(frozen=True)
@@ -105,6 +152,9 @@ class TicketDetail:
     since_handoff: list[dict[str, Any]]
     undelivered: list[dict[str, Any]]  # decisions the shopper has not been told yet
     history: list[dict[str, Any]] = field(default_factory=list)  # the ticket's audit entries
+    labels: tuple[str, ...] = ()
+    agents: list[str] = field(default_factory=list)  # who it can be assigned to
+    canned: list[canned_replies.Reply] = field(default_factory=list)  # the store's canned replies
 
     @property
     def is_open(self) -> bool:
@@ -159,6 +209,8 @@ def ticket_detail(store: Store, ticket_id: int, settings: Settings) -> TicketDet
             assigned_to=t.assigned_to, waiting=waiting_text(waiting_minutes(t, settings)),
             summary=t.summary or "", amount=t.amount, customer=customer, order=order, refund=refund,
             snapshot=handoff.transcript_of(t), undelivered=undelivered, history=history,
+            labels=ticket_labels.of_tickets(s, [t.id]).get(t.id, ()), agents=accounts.active_usernames(s),
+            canned=canned_replies.active(s),
         )
         still_open = t.open_marker == 1
     transcript = rasa_api.read_transcript(store, detail["conversation_id"])
@@ -222,23 +274,67 @@ def claim(store: Store, ticket_id: int, actor: str, settings: Settings) -> Outco
     return Outcome(result.outcome in ("claimed", "already_yours"), messages[result.outcome], kind=result.outcome)
 
 
-def reply(store: Store, ticket_id: int, actor: str, text: str, settings: Settings) -> Outcome:
-    """Sends the agent's own words to the shopper's channel (audited first)."""
+def assign(session: Session, ticket_id: int, to: str, actor: str, settings: Settings) -> Outcome:
+    """Gives the ticket to `to` (an active console account), in the caller's unit of work."""
+    if accounts.active_account(session, to) is None:
+        return Outcome(False, f"No active console account {to!r}.", kind="not_found")
+    result = handoff.assign(session, ticket_id, to, actor, settings)
+    whose = "yours" if to == actor else f"{to}'s"
+    messages = {
+        "assigned": f"Ticket #{ticket_id} is now {whose}.",
+        "already_yours": f"Ticket #{ticket_id} is already yours.",
+        "already_assigned": f"Ticket #{ticket_id} is already {to}'s.",
+        "closed": f"Ticket #{ticket_id} is resolved.",
+        "not_found": f"No ticket #{ticket_id}.",
+    }
+    ok = result.outcome in ("assigned", "already_yours", "already_assigned")
+    return Outcome(ok, messages[result.outcome], kind=result.outcome)
+
+
+def label(session: Session, ticket_id: int, text: str, actor: str, settings: Settings) -> Outcome:
+    result = ticket_labels.add(session, ticket_id, text, actor, settings.now())
+    messages = {
+        "added": f"Labelled {ticket_labels.normalized(text)!r}.",
+        "already": f"The ticket already has the label {ticket_labels.normalized(text)!r}.",
+        "invalid": "A label is 1-40 letters, digits, spaces or hyphens.",
+        "not_found": f"No ticket #{ticket_id}.",
+    }
+    return Outcome(result in ("added", "already"), messages[result], kind=result)
+
+
+def unlabel(session: Session, ticket_id: int, text: str, actor: str, settings: Settings) -> Outcome:
+    result = ticket_labels.remove(session, ticket_id, text, actor, settings.now())
+    messages = {"removed": "Label removed.", "absent": "The ticket has no such label.",
+                "not_found": f"No ticket #{ticket_id}."}
+    return Outcome(result == "removed", messages[result], kind=result)
+
+
+def reply(store: Store, ticket_id: int, actor: str, text: str, settings: Settings,
+          canned_reply_id: int | None = None) -> Outcome:
+    """Sends the agent's own words to the shopper's channel (audited first). A waiting ticket
+    becomes the agent's; one another agent holds is refused, so two never answer unknowingly.
+    `canned_reply_id`: the canned reply the text started from, counted once sent."""
     text = (text or "").strip()
     if not text:
         return Outcome(False, "Write a message first.", kind="empty")
     if len(text) > MAX_REPLY_LENGTH:
         return Outcome(False, f"Keep a reply under {MAX_REPLY_LENGTH} characters.", kind="too_long")
     with store.session() as s:
-        ticket = s.get(HandoffTicket, ticket_id)
-        if ticket is None:
+        claim = handoff.claim(s, ticket_id, actor, settings)  # replying takes a waiting ticket
+        if claim.outcome == "not_found":
             return Outcome(False, f"No ticket #{ticket_id}.", kind="not_found")
-        if ticket.open_marker != 1:
+        if claim.outcome == "closed":
             return Outcome(False, f"Ticket #{ticket_id} is resolved: the bot has the conversation again.",
                            kind="closed")
+        if claim.outcome == "taken":
+            return Outcome(False, f"Ticket #{ticket_id} is being handled by {claim.assigned_to}: nothing was sent. "
+                                  "Assign it to yourself first if you mean to take over.", kind="taken")
+        ticket = s.get(HandoffTicket, ticket_id)
         conversation_id = ticket.conversation_id
         audit.record(s, actor=actor, action=audit.AGENT_REPLIED, at=settings.now(), order_id=ticket.order_id,
                      ticket_id=ticket.id, detail=text)
+        if canned_reply_id is not None:
+            canned_replies.count_use(s, canned_reply_id)
     try:
         rasa_api.send_to_conversation(conversation_id, text, rasa_url=settings.rasa_url)
     except rasa_api.RasaUnavailable as exc:

@@ -22,6 +22,7 @@ from bot.rasa_link import rasa_api
 from bot.settings import Settings, get_settings
 from bot.store.engine import Store
 from bot.store.models import HandoffTicket
+from bot.support import wait_targets
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +174,14 @@ def queue_position(session: Session, ticket: HandoffTicket) -> int:
     return tickets_ahead(session, ticket) + 1
 
 
+def estimated_wait(session: Session, ticket: HandoffTicket, settings: Settings | None = None) -> wait_targets.WaitEstimate:
+    """Until an agent reaches this ticket (every ticket ahead, plus picking this one up, at the
+    desk's recent pace), and when the desk opens if it is closed now."""
+    return wait_targets.estimate(session, queue_position(session, ticket), settings or get_settings())
+
+
 def estimated_wait_minutes(session: Session, ticket: HandoffTicket, settings: Settings | None = None) -> int:
-    """Minutes until an agent reaches this ticket: every ticket ahead, plus picking this one up."""
-    settings = settings or get_settings()
-    return queue_position(session, ticket) * settings.handoff_minutes_per_ticket
+    return estimated_wait(session, ticket, settings).minutes
 
 
 @dataclass(frozen=True)
@@ -268,21 +273,47 @@ def resolve(
 @dataclass(frozen=True)
 class Claim:
     outcome: str  # claimed | already_yours | taken (by someone else) | closed | not_found
+    # (assign: assigned | already_assigned too)
     ticket_id: int
     assigned_to: str | None = None
+
+
+def _open_and_locked(session: Session, ticket_id: int) -> tuple[HandoffTicket | None, Claim | None]:
+    """The ticket, locked for a change of hands, or why it cannot change hands (gone or resolved)."""
+    ticket = _locked(session, ticket_id)
+    if ticket is None:
+        return None, Claim("not_found", ticket_id)
+    if ticket.open_marker != 1:
+        return None, Claim("closed", ticket_id, ticket.assigned_to)
+    return ticket, None
 
 
 def claim(session: Session, ticket_id: int, actor: str, settings: Settings | None = None) -> Claim:
     """An agent takes an open ticket, so colleagues see it is being handled."""
     settings = settings or get_settings()
-    ticket = _locked(session, ticket_id)
-    if ticket is None:
-        return Claim("not_found", ticket_id)
-    if ticket.open_marker != 1:
-        return Claim("closed", ticket_id, ticket.assigned_to)
+    ticket, refusal = _open_and_locked(session, ticket_id)
+    if refusal is not None:
+        return refusal
     if ticket.status == "claimed":
         return Claim("already_yours" if ticket.assigned_to == actor else "taken", ticket_id, ticket.assigned_to)
     ticket.status = "claimed"
     ticket.assigned_to = actor
     audit.record_for_ticket(session, ticket, actor=actor, action=audit.TICKET_CLAIMED, at=settings.now())
     return Claim("claimed", ticket_id, actor)
+
+
+def assign(session: Session, ticket_id: int, to: str, actor: str, settings: Settings | None = None) -> Claim:
+    """Gives an open ticket to `to` (an active console account; the caller checks), claimed in
+    their name; taking it from someone else is audited with both names."""
+    settings = settings or get_settings()
+    ticket, refusal = _open_and_locked(session, ticket_id)
+    if refusal is not None:
+        return refusal
+    if ticket.status == "claimed" and ticket.assigned_to == to:
+        return Claim("already_yours" if to == actor else "already_assigned", ticket_id, to)
+    before = ticket.assigned_to if ticket.status == "claimed" else None
+    ticket.status, ticket.assigned_to = "claimed", to
+    detail = f"from {before} to {to}" if before else f"to {to}"
+    audit.record_for_ticket(session, ticket, actor=actor, action=audit.TICKET_ASSIGNED, at=settings.now(),
+                            detail=detail)
+    return Claim("assigned", ticket_id, to)

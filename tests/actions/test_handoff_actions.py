@@ -7,7 +7,8 @@ from actions.handoff import ActionClarify, ActionHandoff, ActionSessionStart
 from bot.conversation import Conversation
 from bot.orders import lookup as orders
 from bot.store.models import HandoffTicket
-from bot.support import handoff
+from bot.settings import get_settings
+from bot.support import business_hours, handoff
 from tests.actions.conftest import make_tracker, response_names, run_action
 from tests.factories import make_customer, make_order, make_product
 
@@ -29,7 +30,8 @@ def low_confidence(conversation_id, text, ranking, earlier=()):
     return tracker
 
 
-def test_asking_for_a_person_opens_a_ticket_with_the_transcript_and_pauses(action_store, domain, conversation_id):
+def test_asking_for_a_person_opens_a_ticket_with_the_transcript_and_pauses(action_store, desk_open, domain,
+                                                                           conversation_id):
     tracker = make_tracker(conversation_id, text="can I talk to someone", intent="human_handoff", events=[
         {"event": "user", "text": "where is my order"},
         {"event": "bot", "text": "What's your order number?"},
@@ -42,6 +44,26 @@ def test_asking_for_a_person_opens_a_ticket_with_the_transcript_and_pauses(actio
         ticket = s.execute(select(HandoffTicket)).scalar_one()
     assert ticket.reason == "asked_for_human" and ticket.conversation_id == conversation_id
     assert "What's your order number?" in ticket.transcript
+
+
+def test_after_hours_the_shopper_is_told_when_a_person_answers_and_the_ticket_is_kept(
+    action_store, monkeypatch, domain, conversation_id
+):
+    """Issue #19: nobody at the desk; the handoff names the desk's next opening, from the same hours."""
+    monkeypatch.setenv("SUPPORT_HOURS", "Monday-Sunday 9am-10am UTC")
+    monkeypatch.setenv("TINSEL_TODAY", "2026-12-08")  # the store's clock: noon, after that day's hour
+    get_settings.cache_clear()
+    tracker = make_tracker(conversation_id, text="a person please", intent="human_handoff")
+
+    events, messages = run_action(ActionHandoff(), tracker, domain)
+
+    assert events == [PAUSED]
+    assert response_names(messages) == ["utter_handoff_opened_after_hours"]
+    assert messages[0]["opens"] == business_hours.next_opening(get_settings().now(), get_settings()).when
+    assert messages[0]["opens"] == "tomorrow at 9am UTC"
+    with action_store.session() as s:
+        assert s.execute(select(HandoffTicket)).scalar_one().open_marker == 1  # kept in the queue
+    get_settings.cache_clear()
 
 
 def test_a_second_request_joins_the_open_ticket(action_store, domain, conversation_id):

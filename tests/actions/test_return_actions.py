@@ -212,7 +212,8 @@ def test_a_gift_receipt_turns_the_refund_into_store_credit_for_the_recipient(act
     assert refund.method == "store_credit" and refund.status == "issued"
 
 
-def test_a_refund_over_the_bots_limit_opens_a_ticket_and_pauses(action_store, settings, domain, conversation_id):
+def test_a_refund_over_the_bots_limit_opens_a_ticket_and_pauses(action_store, desk_open, settings, domain,
+                                                                conversation_id):
     price = over_limit(settings)
     number, email = build_order(action_store, settings, [("Noise-Cancelling Headphones", price, 1, False)])
     verify(action_store, settings, conversation_id, number, email)
@@ -438,7 +439,8 @@ def test_a_damaged_item_is_replaced_when_in_stock(action_store, settings, domain
     assert refunds_of(action_store) == []
 
 
-def test_a_damaged_item_over_the_limit_refunded_goes_to_a_person(action_store, settings, domain, conversation_id):
+def test_a_damaged_item_over_the_limit_refunded_goes_to_a_person(action_store, desk_open, settings, domain,
+                                                                 conversation_id):
     price = over_limit(settings)
     number, email = build_order(action_store, settings, [("Espresso Grinder", price, 1, True)])
     verify(action_store, settings, conversation_id, number, email)
