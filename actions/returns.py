@@ -450,10 +450,17 @@ class ValidateProblemForm(_ItemQuestion, FormValidationAction):
         )
         if problem is None:
             dispatcher.utter_message(response="utter_problem_unclear")
+        elif _photo_would_help(tracker, problem):
+            dispatcher.utter_message(response="utter_ask_problem_photo")
         return {"problem": problem}
 
     def validate_problem_remedy(self, value: Any, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
         return {"problem_remedy": value if value in ("replacement", "refund") else None}
+
+
+def _photo_would_help(tracker: Tracker, problem: str) -> bool:
+    with store().reading() as s:
+        return problem_report.photo_would_help(s, conversation_id(tracker), problem, settings())
 
 
 class ActionSubmitProblem(Action):

@@ -14,6 +14,14 @@ random bits from `secrets`; the web chat proposes its own again after a reload),
 fresh one is issued; and messages go to the session confirmed to that socket, never to the one
 a message names. The conversation is `web:<session id>` (channels/identity.py), and the
 browser's address goes into the metadata as `client` for the order-guessing throttle.
+
+The page's "Send a photo" button posts to /webhooks/socketio/photo (multipart: `session_id` and
+`photo`). The session id is the bearer secret here too: only one of the issued form, of a
+conversation that has begun, may send one. The body is read only up to PHOTO_MAX_BYTES and a
+little for the envelope (413 beyond, unread); bot/support/photos.py checks, re-encodes and
+keeps the photo, or says why not, and the page shows that sentence. A kept photo goes into the
+conversation as `/EXTERNAL_photo_received` with its id in the metadata, its replies queued for
+the session's page like any pushed message (the upload may reach another server than the socket).
 """
 from __future__ import annotations
 
@@ -27,9 +35,14 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Text
 
 from rasa.core.channels import socketio
 from rasa.core.channels.channel import OutputChannel, UserMessage
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
+from sanic.request import Request
 
+from bot.rasa_link.rasa_api import last_message_times
+from bot.settings import Settings, get_settings
 from bot.store.engine import get_store
+from bot.support import photos
 from bot.web.webchat import outbox
 from channels.identity import addressed_by_platform, client_address, conversation_id, platform_id, with_client
 from channels.safe_output import safe_output, with_safe_links
@@ -39,6 +52,11 @@ logger = logging.getLogger(__name__)
 SESSION_ID_FORM = re.compile(r"[0-9a-f]{32}")
 CONVERSATION_PREFIX = "web"  # conversations are web:<session id>; the socket.io room is the session id
 POLL_SECONDS = 1.0  # how soon an open page shows a message queued by another server
+PHOTO_ROUTE = "/photo"  # /webhooks/socketio/photo
+PHOTO_RECEIVED = "/EXTERNAL_photo_received"  # domain/photos.yml
+ENVELOPE_BYTES = 16_384  # a multipart upload's boundaries, part headers and session id, beside the photo
+HTTP_STATUS_FOR = {photos.STORED: 200, photos.DUPLICATE: 200, photos.TOO_BIG: 413, photos.WRONG_TYPE: 415,
+                   photos.CORRUPT: 422, photos.TOO_MANY: 429}
 
 
 def accepted_session_id(proposed: Any) -> Text:
@@ -164,10 +182,71 @@ class SocketIOInput(socketio.SocketIOInput):
                 data.get("message", ""), output, conversation_id(CONVERSATION_PREFIX, session_id),
                 input_channel=self.name(), metadata=metadata))
 
+        @blueprint.route(PHOTO_ROUTE, methods=["POST"], stream=True)
+        async def receive_photo(request: Request) -> response.HTTPResponse:
+            settings = get_settings()
+            body = await capped_body(request, settings.photo_max_bytes + ENVELOPE_BYTES)
+            if body is None:
+                return photo_answer(photos.TOO_BIG, settings)
+            request.body = body
+            session_id = request.form.get("session_id") or ""
+            conversation = conversation_id(CONVERSATION_PREFIX, session_id)
+            if not SESSION_ID_FORM.fullmatch(session_id) or not await asyncio.to_thread(has_begun, conversation):
+                return response.json({"status": "no_chat", "message": photos.shopper_text("utter_photo_chat_not_started")},
+                                     status=403)
+            upload = request.files.get("photo")
+            raw = upload.body if upload else b""
+            result = await asyncio.to_thread(photos.keep, get_store(), conversation, self.name(), raw, settings)
+            if result.status == photos.STORED:
+                await self.tell_rasa(on_new_message, conversation, result.photo_id, client_address(request))
+            return photo_answer(result.status, settings)
+
         return blueprint
 
+    async def tell_rasa(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], conversation: Text,
+                        photo_id: int, client: Text) -> None:
+        """The kept photo enters the conversation; a failure there does not undo it (the agent sees it)."""
+        metadata = with_client({photos.PHOTO_METADATA_KEY: photo_id}, client)
+        try:
+            await on_new_message(UserMessage(PHOTO_RECEIVED, self.get_output_channel(), conversation,
+                                             input_channel=self.name(), metadata=metadata))
+        except Exception:  # noqa: BLE001 - the photo is stored and on the ticket; the page says it was sent
+            logger.exception("A web chat photo was kept but the assistant could not be told.")
 
-SERVER_SET_METADATA = ("client",)
+
+SERVER_SET_METADATA = ("client", photos.PHOTO_METADATA_KEY)
+
+
+async def capped_body(request: Request, limit: int) -> Optional[bytes]:
+    """The request body, or None as soon as it is (or says it will be) longer than `limit`: the
+    rest is never read (Sanic drops the connection rather than drain it past the limit)."""
+    request.stream.request_max_size = limit
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    chunks, size = [], 0
+    try:
+        while (chunk := await request.stream.read()) is not None:
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    except PayloadTooLarge:  # a chunked body past request_max_size
+        return None
+    return b"".join(chunks)
+
+
+def has_begun(conversation: Text) -> bool:
+    """Whether the conversation has a message in Rasa's tracker store (the page says hello on
+    opening): a photo cannot open a conversation, so made-up session ids store nothing."""
+    with get_store().reading() as s:
+        return conversation in last_message_times(s, [conversation])
+
+
+def photo_answer(status: Text, settings: Settings) -> response.HTTPResponse:
+    """The status and the sentence (domain/photos.yml) the page shows under the chat."""
+    return response.json({"status": status, "message": photos.answer_text(status, settings)},
+                         status=HTTP_STATUS_FOR[status])
 
 
 def socket_client(sio: Any, sid: Text, namespace: Optional[Text]) -> Text:

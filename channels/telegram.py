@@ -12,6 +12,12 @@ calls get_output_channel inside the running server (for /conversations/<id>/exec
 output_channel=latest), where its asyncio.run would fail.
 
 Conversations are `telegram:<chat id>` (channels/identity.py); replies go to the chat id.
+
+A photo message (Rasa 3.6 ignores one), or an image sent as a document, is fetched here (getFile,
+then the Bot API's file URL, never more than PHOTO_MAX_BYTES read) and kept by
+bot/support/photos.py; then `/EXTERNAL_photo_received`, with the photo's id in the metadata,
+goes into the chat's conversation, after the caption, which reaches Rasa as a normal message. A
+refused photo (too big, not JPEG/PNG/WebP, broken) gets the refusal from domain/photos.yml.
 """
 from __future__ import annotations
 
@@ -30,7 +36,10 @@ from rasa.shared.exceptions import InvalidConfigException, RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from channels.identity import addressed_by_platform, under_prefix
+from bot.settings import Settings, get_settings
+from bot.store.engine import get_store
+from bot.support import photos
+from channels.identity import addressed_by_platform, conversation_id, under_prefix
 from channels.safe_output import safe_output, with_safe_links
 
 logger = logging.getLogger(__name__)
@@ -38,6 +47,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CONVERSATION_PREFIX = "telegram"  # conversations are telegram:<chat id>
+PHOTO_RECEIVED = "/EXTERNAL_photo_received"  # domain/photos.yml
+DOWNLOAD_CHUNK_BYTES = 65_536
 
 
 class TelegramOutput(telegram.TelegramOutput):
@@ -87,7 +98,10 @@ class TelegramInput(telegram.TelegramInput):
             asyncio.run(self.register_webhook())
         except TelegramAPIError as error:
             raise RasaException(f"Failed to set the Telegram webhook: {error}") from error
-        blueprint = super().blueprint(under_prefix(with_safe_links(on_new_message), CONVERSATION_PREFIX))
+        handle = under_prefix(with_safe_links(on_new_message), CONVERSATION_PREFIX)
+        blueprint = super().blueprint(handle)
+        photo_bot = TelegramOutput(self.access_token, self.api_url)  # getFile and downloads
+        replies = self.get_output_channel()
 
         @blueprint.middleware("request")
         async def authenticate(request: Request):
@@ -103,7 +117,105 @@ class TelegramInput(telegram.TelegramInput):
                 return response.text("wrong or missing secret token", status=HTTPStatus.FORBIDDEN)
             return None
 
+        @blueprint.middleware("request")
+        async def take_photos(request: Request):
+            """Runs after `authenticate`: an update with a photo or a document is answered here."""
+            message = sent_file_message(request)
+            if message is None:
+                return None
+            await self.take_photo(message, photo_bot, replies, handle, self.get_metadata(request))
+            return response.text("success")
+
         return blueprint
+
+    async def take_photo(self, message: Dict[Text, Any], photo_bot: TelegramOutput, replies: OutputChannel,
+                         on_new_message: Callable[[UserMessage], Awaitable[Any]], metadata: Optional[Dict]) -> None:
+        """Keeps the photo (or tells the chat why not), then passes the caption and the photo on."""
+        settings = get_settings()
+        chat_id = message["chat"]["id"]
+        conversation = conversation_id(CONVERSATION_PREFIX, chat_id)
+        status, photo_id = await self.fetch_and_keep(message, photo_bot, conversation, settings)
+        if status != photos.STORED:  # the bot thanks for a kept one
+            await replies.send_response(conversation, {"text": photo_refusal(status, settings)})
+        said = [message.get("caption")] if message.get("caption") else []
+        said += [PHOTO_RECEIVED] if status == photos.STORED else []
+        for text in said:
+            about = {photos.PHOTO_METADATA_KEY: photo_id} if text == PHOTO_RECEIVED else metadata
+            try:
+                await on_new_message(UserMessage(text, replies, chat_id, input_channel=self.name(), metadata=about))
+            except Exception:  # noqa: BLE001 - as Rasa's handler: answered 200, so Telegram does not send it again
+                logger.exception("Could not handle a Telegram photo message.")
+
+    async def fetch_and_keep(self, message: Dict[Text, Any], photo_bot: TelegramOutput, conversation: Text,
+                             settings: Settings) -> tuple[Text, Optional[int]]:
+        """(status, photo id): the file's status as bot/support/photos.py decided, or why it was not fetched."""
+        file_id, refusal = chosen_file(message, settings.photo_max_bytes)
+        if refusal is not None:
+            return refusal, None
+        try:
+            raw = await download(photo_bot, file_id, settings.photo_max_bytes)
+        except Exception:  # noqa: BLE001 - TelegramAPIError, aiohttp's, or an odd answer: the chat is told, not a 500
+            logger.exception("Could not fetch a photo from Telegram.")
+            return NOT_FETCHED, None
+        if raw is None:
+            return photos.TOO_BIG, None
+        result = await asyncio.to_thread(photos.keep, get_store(), conversation, self.name(), raw, settings)
+        return result.status, result.photo_id
+
+
+NOT_FETCHED = "not_fetched"  # Telegram did not hand the file over
+
+
+def sent_file_message(request: Request) -> Optional[Dict[Text, Any]]:
+    """The message of a webhook update that carries a photo or a document, else None (Rasa's
+    handler takes it)."""
+    if request.method != "POST" or is_set_webhook(request):
+        return None
+    try:
+        update = request.json
+    except Exception:  # noqa: BLE001 - not JSON: Rasa's handler answers it as before
+        return None
+    message = update.get("message") if isinstance(update, dict) else None
+    if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
+        return None
+    return message if message.get("photo") or message.get("document") else None
+
+
+def chosen_file(message: Dict[Text, Any], max_bytes: int) -> tuple[Optional[Text], Optional[Text]]:
+    """(file id, None): the largest size of the photo within `max_bytes`, or the image document;
+    (None, refusal): TOO_BIG when no size fits, WRONG_TYPE for a document that is no image."""
+    document = message.get("document")
+    if isinstance(document, dict):
+        if not str(document.get("mime_type", "")).startswith("image/"):
+            return None, photos.WRONG_TYPE
+        candidates = [document]
+    else:
+        candidates = [size for size in message.get("photo") or [] if isinstance(size, dict)]
+    fitting = [c for c in candidates if c.get("file_id") and int(c.get("file_size") or 0) <= max_bytes]
+    if not fitting:
+        return None, photos.TOO_BIG
+    return max(fitting, key=lambda c: int(c.get("width") or 0) * int(c.get("height") or 0))["file_id"], None
+
+
+async def download(bot: TelegramOutput, file_id: Text, max_bytes: int) -> Optional[bytes]:
+    """The file's bytes, or None once it is (or says it is) longer than `max_bytes`."""
+    found = await bot.get_file(file_id)
+    if (found.file_size or 0) > max_bytes:
+        return None
+    data = bytearray()
+    async with bot.session.get(bot.get_file_url(found.file_path)) as reply:
+        reply.raise_for_status()
+        async for chunk in reply.content.iter_chunked(DOWNLOAD_CHUNK_BYTES):
+            data += chunk
+            if len(data) > max_bytes:
+                return None
+    return bytes(data)
+
+
+def photo_refusal(status: Text, settings: Settings) -> Text:
+    if status == NOT_FETCHED:
+        return photos.shopper_text("utter_photo_upload_failed")
+    return photos.answer_text(status, settings)
 
 
 def is_set_webhook(request: Request) -> bool:

@@ -35,6 +35,7 @@ from bot.store.models import (
     Reminder,
     Return,
     ShopperNotice,
+    ShopperPhoto,
     VerificationAttempt,
     VerificationFailure,
     VerifiedOrder,
@@ -167,7 +168,7 @@ def _mentions(column, *secrets: str):
 def forget_customer(session: Session, email: str, operator: str, settings: Settings) -> ForgetReport | None:
     """Erases the shopper with `email` (None when there is none): their chats in Rasa's tracker
     store, their name, email and birthday, the personal text in tickets, notices and the audit
-    log, and the verifications, wishlists and reminders of their conversations. Orders, refunds
+    log, and the verifications, wishlists, reminders and photos of their conversations. Orders, refunds
     and audit amounts stay, linked to the anonymous customer row. Call it in store.session(),
     one transaction: either every trace goes, or none does."""
     customer = find_customer(session, email)
@@ -207,12 +208,13 @@ def _scrub_personal_text(session: Session, customer: Customer, conversations: li
 
 
 def _delete_conversations(session: Session, customer: Customer, conversations: list[str]) -> int:
-    """The conversations' transcripts, verifications, reminders and wishlists, and the
+    """The conversations' transcripts, verifications, reminders, wishlists and photos, and the
     customer's failed verifications and wishlist; returns the transcript events deleted."""
     events = 0
     if conversations and has_tracker_table(session):
         events = session.execute(delete(tracker_events).where(tracker_events.c.sender_id.in_(conversations))).rowcount
-    for model in (VerifiedOrder, VerificationAttempt, VerificationFailure, Reminder, OrderUpdate, OrderUpdateOptOut):
+    for model in (VerifiedOrder, VerificationAttempt, VerificationFailure, Reminder, OrderUpdate, OrderUpdateOptOut,
+                  ShopperPhoto):
         session.execute(delete(model).where(model.conversation_id.in_(conversations)))
     session.execute(delete(VerificationFailure).where(VerificationFailure.email_hash == email_hash(customer.email)))
     session.execute(

@@ -39,6 +39,8 @@ tracker_events = Table(
 )
 
 _SPEAKERS = {"user": "shopper", "bot": "bot"}
+# What a channel typed for the shopper, as an agent reads it in a transcript (issue #19: a photo).
+SHOWN_AS = {"/EXTERNAL_photo_received": "[sent a photo]"}
 
 
 class RasaUnavailable(Exception):
@@ -211,7 +213,7 @@ def transcript(
         if not text:
             continue
         at = dt.datetime.fromtimestamp(timestamp) if timestamp is not None else None
-        messages.append({"who": _SPEAKERS[type_name], "text": text, "at": at})
+        messages.append({"who": _SPEAKERS[type_name], "text": SHOWN_AS.get(text.split("{")[0], text), "at": at})
     return messages
 
 

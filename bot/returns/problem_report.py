@@ -3,6 +3,8 @@
 late: the shipping paid is refunded as compensation (once). damaged / wrong_item / missing:
 a replacement of the same product when it is in stock, otherwise a refund of what the items
 were paid. Final sale does not block these; the return window and earlier returns do.
+A damaged or wrong item's report counts the photos the shopper sent (bot/support/photos.py) as
+evidence: on the RMA's audit entry and on the ticket a refund review opens.
 """
 from __future__ import annotations
 
@@ -27,8 +29,10 @@ from bot.returns.rma import create_return, existing_return, label_email, next_st
 from bot.returns.variants import put_back_stock, take_stock
 from bot.settings import Settings, get_settings
 from bot.store.models import Order, OrderItem, Return
+from bot.support import photos
 
 PROBLEMS = ("damaged", "wrong_item", "missing", "late")
+EVIDENCE_PROBLEMS = ("damaged", "wrong_item")  # a photo shows these
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,19 @@ class ProblemOutcome:
     eta: dt.date | None = None  # late: the promised day
     delivered_on: dt.date | None = None
     missed_christmas: bool = False  # late: promised by the Christmas delivery day, arrived after
+    photos: int = 0  # damaged / wrong item: the shopper's photos counted as evidence
+
+
+def photo_evidence(session: Session, conversation_id: str, problem: str | None, settings: Settings) -> int:
+    """The photos that back this problem's report: sent in the conversation before or during it."""
+    if problem not in EVIDENCE_PROBLEMS:
+        return 0
+    return photos.evidence_count(session, conversation_id, settings.now())
+
+
+def photo_would_help(session: Session, conversation_id: str, problem: str | None, settings: Settings) -> bool:
+    """Whether to ask for a photo (never required): a damaged or wrong item with none sent yet."""
+    return problem in EVIDENCE_PROBLEMS and photo_evidence(session, conversation_id, problem, settings) == 0
 
 
 def _lateness(order: Order, settings: Settings) -> tuple[bool, dt.date | None, dt.date | None, bool]:
@@ -151,10 +168,13 @@ def _remedy_items(
     if not ok:
         return ProblemOutcome("ineligible", problem, order.number, ineligible=refused)
     replaced = prefer != "refund" and _reserve_replacements(session, ok)
-    ret = _record_remedy(session, order, ok, problem, replaced, conversation, settings)
+    evidence = photo_evidence(session, conversation.id, problem, settings)
+    ret = _record_remedy(session, order, ok, problem, replaced, evidence, conversation, settings)
     refund = None
     if not replaced:
         refund = refunds.refund_return(session, order, ret, conversation=conversation, settings=settings)
+    if evidence:
+        photos.note_on_open_ticket(session, conversation.id, evidence)
     return ProblemOutcome(
         "remedied",
         remedy="replacement" if replaced else "refund",
@@ -163,6 +183,7 @@ def _remedy_items(
         ineligible=refused,
         replacement_unavailable=prefer == "replacement" and not replaced,
         refund=refund,
+        photos=evidence,
         **terms,
     )
 
@@ -185,6 +206,7 @@ def _record_remedy(
     items: Sequence[OrderItem],
     problem: str,
     replaced: bool,
+    evidence: int,
     conversation: Conversation,
     settings: Settings,
 ) -> Return:
@@ -201,5 +223,6 @@ def _record_remedy(
     if ret is None:
         raise RuntimeError("problem report raced a return of the same item despite the order lock")
     remedy = "replacement" if replaced else "refund"
-    record_created(session, order, ret, f"{problem} reported; {remedy} for items {[i.id for i in items]}", settings)
+    what = f"{problem} reported; {remedy} for items {[i.id for i in items]}"
+    record_created(session, order, ret, f"{what}; {photos.evidence_note(evidence)}" if evidence else what, settings)
     return ret

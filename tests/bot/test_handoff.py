@@ -239,6 +239,14 @@ def test_the_transcript_comes_from_rasas_tracker_store(store, conversation_id, t
     assert [m["text"] for m in while_paused] == ["hello? still there?"]
 
 
+def test_a_photo_the_channel_passed_in_reads_as_a_photo_not_as_its_payload(store, conversation_id, tracker_table):
+    add_events(store, conversation_id, ("user", "/EXTERNAL_photo_received"), ("user", "it came broken"))
+
+    assert [m["text"] for m in rasa_api.read_transcript(store, conversation_id)] == [
+        rasa_api.SHOWN_AS["/EXTERNAL_photo_received"], "it came broken",
+    ]
+
+
 def test_no_tracker_table_means_no_messages(store, conversation_id):
     assert rasa_api.read_transcript(store, conversation_id) == []
 

@@ -2,7 +2,8 @@
 connectors call, so the tests see exactly what the assistant would have sent to the platform.
 
 Slack:    POST <base>/slack/api/chat.postMessage   (JSON or form, Bearer token)
-Telegram: POST <base>/telegram/bot<token>/getMe | setWebhook | sendMessage   (form or JSON)
+Telegram: POST <base>/telegram/bot<token>/getMe | setWebhook | sendMessage | getFile   (form or JSON)
+          GET  <base>/telegram/file/bot<token>/<file path>   (a file added with `add_file`)
 
 A Telegram chat in `blocked_chats` is refused as the real Bot API refuses a chat whose user
 blocked the bot (403); refused calls go to `refused`, not `calls`.
@@ -35,6 +36,8 @@ class PlatformStandIn:
     calls: list[Call] = field(default_factory=list)
     refused: list[Call] = field(default_factory=list)
     blocked_chats: set[int] = field(default_factory=set)
+    # file_id -> (its bytes, the file_size getFile reports); Telegram's files for getFile to find.
+    files: dict[str, tuple[bytes, int]] = field(default_factory=dict)
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -47,6 +50,15 @@ class PlatformStandIn:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def add_file(self, file_id: str, data: bytes, reported_size: int | None = None) -> None:
+        """A file a shopper sent, for getFile and the download; `reported_size` stands in for
+        a platform that misstates it (default: the real size)."""
+        with self._lock:
+            self.files[file_id] = (data, len(data) if reported_size is None else reported_size)
+
+    def file_path(self, file_id: str) -> str:
+        return f"photos/{file_id}.jpg"
 
     def calls_to(self, platform: str, method: str) -> list[Call]:
         with self._lock:
@@ -86,6 +98,12 @@ class PlatformStandIn:
                                            "first_name": "Tinsel", "username": self.telegram_bot_name}}
         if call.platform == "telegram" and call.method == "setWebhook":
             return {"ok": True, "result": True, "description": "Webhook was set"}
+        if call.platform == "telegram" and call.method == "getFile":
+            found = self.files.get(str(call.params.get("file_id")))
+            if found is None:
+                return {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            return {"ok": True, "result": {"file_id": call.params["file_id"], "file_unique_id": call.params["file_id"],
+                                           "file_size": found[1], "file_path": self.file_path(call.params["file_id"])}}
         if call.platform == "telegram" and call.method == "sendMessage":
             return {"ok": True, "result": {
                 "message_id": len(self.calls), "date": int(time.time()),
@@ -96,7 +114,26 @@ class PlatformStandIn:
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
+            def serve_file(self, path: str) -> bool:
+                """A GET of a file added with add_file (by its file path); False for other paths."""
+                download = re.fullmatch(r"/telegram/file/bot([^/]+)/photos/([\w-]+)\.jpg", path)
+                if self.command != "GET" or download is None:
+                    return False
+                standin._record(Call("telegram", "file", {"file_id": download.group(2)}, download.group(1)))
+                data, _ = standin.files.get(download.group(2), (None, 0))
+                if data is None:
+                    self.send_error(404)
+                    return True
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return True
+
             def do_POST(self):
+                if self.serve_file(urllib.parse.urlparse(self.path).path):
+                    return
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 if "json" in (self.headers.get("Content-Type") or ""):
                     params = json.loads(body or "{}")
@@ -114,7 +151,9 @@ class PlatformStandIn:
                     self.send_error(404)
                     return
                 status = standin._record(call)
-                answer = json.dumps(standin._answer(call) if status == 200 else BLOCKED_BY_USER).encode()
+                answer = standin._answer(call) if status == 200 else BLOCKED_BY_USER
+                status = answer.get("error_code", status)  # as the Bot API answers a bad request (getFile)
+                answer = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))

@@ -4,6 +4,10 @@ RASA_URL. The page holds no conversation logic; the widget keeps the session id 
 messages in the browser's local storage and Rasa (session_persistence) keeps the session, so
 a reload shows the same conversation.
 
+Under the chat, "Send a photo" uploads a picture of a damaged or wrong item to the socket.io
+channel's PHOTO_UPLOAD_PATH on the Rasa server (channels/socketio.py), naming the widget's
+session; the page shows the channel's answer (domain/photos.yml) in a status line.
+
 `python -m bot webchat` serves it on WEBCHAT_PORT; `make run` starts it next to Rasa.
 """
 from __future__ import annotations
@@ -19,10 +23,12 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.support import photos
 
 WIDGET_BUNDLE = PROJECT_ROOT / "node_modules" / "rasa-webchat" / "lib" / "index.js"
 PAGE_TEMPLATE = Path(__file__).with_name("page.html")
 CHAT_SCRIPT = Path(__file__).with_name("chat.js")
+PHOTO_UPLOAD_PATH = "/webhooks/socketio/photo"  # channels/socketio.py PHOTO_ROUTE under Rasa's channel prefix
 
 
 class WidgetMissing(RuntimeError):
@@ -31,19 +37,33 @@ class WidgetMissing(RuntimeError):
 
 def page_html(settings: Settings) -> str:
     """The page with the widget's settings filled in (as JSON with no `<`, so no setting can
-    end the script element)."""
-    widget = {"socketUrl": settings.rasa_url.rstrip("/"), "title": settings.store_name}
+    end the script element), and the photo upload's address, limit and sentences."""
+    widget = {"socketUrl": settings.rasa_url.rstrip("/"), "title": settings.store_name,
+              "photo": photo_config(settings)}
     return Template(PAGE_TEMPLATE.read_text()).substitute(
         store_name=html.escape(settings.store_name),
         widget_config=json.dumps(widget).replace("<", "\\u003c"),
     )
 
 
+def photo_config(settings: Settings) -> dict:
+    """Where chat.js sends a photo, the largest it may be (a larger one is refused before it is
+    sent), and what it says meanwhile: the wording is domain/photos.yml's."""
+    return {
+        "url": settings.rasa_url.rstrip("/") + PHOTO_UPLOAD_PATH,
+        "maxBytes": settings.photo_max_bytes,
+        "tooBig": photos.answer_text(photos.TOO_BIG, settings),
+        "sending": photos.shopper_text("utter_photo_sending"),
+        "failed": photos.shopper_text("utter_photo_upload_failed"),
+        "notStarted": photos.shopper_text("utter_photo_chat_not_started"),
+    }
+
+
 def content_security_policy(settings: Settings) -> str:
     """Scripts only from this page's own files, so neither an injected script nor a
-    `javascript:` link in a message can run; the widget talks to Rasa (HTTP and WebSocket) and
-    asks Google Fonts for its font. Its styles are injected at run time, hence 'unsafe-inline'
-    for styles only."""
+    `javascript:` link in a message can run; the widget talks to Rasa (HTTP and WebSocket; the
+    photo upload is a fetch to the same Rasa origin, so connect-src covers it) and asks Google
+    Fonts for its font. Its styles are injected at run time, hence 'unsafe-inline' for styles only."""
     rasa = urllib.parse.urlsplit(settings.rasa_url)
     socket_scheme = "wss" if rasa.scheme == "https" else "ws"
     return "; ".join([
