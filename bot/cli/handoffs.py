@@ -32,9 +32,10 @@ def _list(store: Store, settings: Settings, out: TextIO) -> int:
     print(f"{'#':>5}  {'waiting':>10}  {'reason':<20} {'amount':>10}  {'channel':<12} conversation", file=out)
     for row in rows:
         amount = f"{row.amount:.2f}" if row.amount is not None else "-"
+        flag = " OVERDUE" if row.overdue else " (after hours)" if row.after_hours else ""
         print(
             f"{row.ticket_id:>5}  {row.waiting:>10}  {row.reason:<20} {amount:>10}  "
-            f"{row.channel:<12} {row.conversation_id}",
+            f"{row.channel:<12} {row.conversation_id}{flag}",
             file=out,
         )
     return 0

@@ -19,7 +19,8 @@ from bot.order_sources.extras import read_extras
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.store.engine import Store, get_store
 from bot.store.models import Customer, Order, Product
-from bot.support import accounts as agents
+from bot.support import accounts as agents, canned_replies
+from bot.support.demo_history import add_demo_history
 
 DEMO_DIR = PROJECT_ROOT / "demo_store"
 DEMO_PRODUCTS = DEMO_DIR / "products_export.csv"
@@ -31,6 +32,9 @@ def build_demo_store(store: Store, settings: Settings) -> dict[str, int]:
     """Imports the demo files into an empty schema as of settings.today(); returns row counts."""
     import_files(store, [ImportFile("products", DEMO_PRODUCTS), ImportFile("orders", DEMO_ORDERS_FILE)],
                  extras=DEMO_EXTRAS, settings=settings)
+    with store.session() as s:
+        canned_replies.add_starter_replies(s, "demo", settings.now())
+    add_demo_history(store, settings)
     with store.reading() as s:
         return {
             "products": s.execute(select(func.count(Product.id))).scalar_one(),

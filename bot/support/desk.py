@@ -22,7 +22,9 @@ from bot.rasa_link import rasa_api
 from bot.settings import Settings
 from bot.store.engine import Store
 from bot.store.models import AuditEntry, HandoffTicket
-from bot.support import accounts, business_hours, canned_replies, handoff, labels as ticket_labels, shopper_notices, wait_targets
+from bot.support import (
+    accounts, business_hours, canned_replies, handoff, labels as ticket_labels, photos, shopper_notices, wait_targets,
+)
 
 MAX_REPLY_LENGTH = 2000
 
@@ -155,6 +157,7 @@ class TicketDetail:
     labels: tuple[str, ...] = ()
     agents: list[str] = field(default_factory=list)  # who it can be assigned to
     canned: list[canned_replies.Reply] = field(default_factory=list)  # the store's canned replies
+    photos: list[photos.PhotoView] = field(default_factory=list)  # what the shopper sent, oldest first
 
     @property
     def is_open(self) -> bool:
@@ -210,7 +213,7 @@ def ticket_detail(store: Store, ticket_id: int, settings: Settings) -> TicketDet
             summary=t.summary or "", amount=t.amount, customer=customer, order=order, refund=refund,
             snapshot=handoff.transcript_of(t), undelivered=undelivered, history=history,
             labels=ticket_labels.of_tickets(s, [t.id]).get(t.id, ()), agents=accounts.active_usernames(s),
-            canned=canned_replies.active(s),
+            canned=canned_replies.active(s), photos=photos.for_conversation(s, t.conversation_id),
         )
         still_open = t.open_marker == 1
     transcript = rasa_api.read_transcript(store, detail["conversation_id"])

@@ -6,7 +6,8 @@ and Rasa calls are blocking, so they run in a worker thread and one slow Rasa ne
 console for the other agents (context.py). The routes, by what they are for:
 login_routes.py (/login, /logout), ticket_routes.py (the queue, a ticket, and the actions in
 ticket_actions.py: claim, reply, approve/deny a refund, forward, resolve, send again) and
-overview_routes.py (/overview) and csat_routes.py (/csat).
+overview_routes.py (/overview), csat_routes.py (/csat), staffing_routes.py (/staffing and its CSV),
+canned_routes.py (/canned, the store's canned replies) and photo_routes.py (/photos/<id>, a shopper's photo).
 """
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ from sanic import Sanic
 from bot.settings import Settings, get_settings
 from bot.store.engine import Store, get_store
 from bot.web.console.context import ConsoleContext
+from bot.web.console.canned_routes import register_canned_routes
 from bot.web.console.csat_routes import register_csat_routes
 from bot.web.console.login_routes import register_login_routes
 from bot.web.console.overview_routes import register_overview_routes
 from bot.web.console.pages import Pages, add_security_headers
+from bot.web.console.photo_routes import register_photo_routes
+from bot.web.console.staffing_routes import register_staffing_routes
 from bot.web.console.ticket_routes import register_ticket_routes
 
 
@@ -36,6 +40,9 @@ def create_app(store: Store | None = None, settings: Settings | None = None, nam
     register_ticket_routes(app, console)
     register_overview_routes(app, console)
     register_csat_routes(app, console)
+    register_staffing_routes(app, console)
+    register_canned_routes(app, console)
+    register_photo_routes(app, console)
     return app
 
 

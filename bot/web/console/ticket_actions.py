@@ -1,5 +1,6 @@
 """What the buttons on a ticket page do (POST /tickets/<id>/<action>), one entry in ACTIONS an
-action: claim, reply, the refund decisions approve and deny, forward, resolve, send-again. Each
+action: claim, reply, assign, label/unlabel, the refund decisions approve and deny, forward, resolve,
+send-again, goodwill. Each
 returns the desk's Outcome, shown on the ticket page, or a refusal page."""
 from __future__ import annotations
 
@@ -65,6 +66,37 @@ async def grant_goodwill(
                               kind=result.status)
 
 
+async def reply(
+    console: ConsoleContext, agent: agents.Agent, ticket_id: int, form: RequestParameters
+) -> agent_desk.Outcome:
+    """The agent's words, maybe begun from a canned reply (counted once sent)."""
+    canned = form.get("canned_reply_id") or ""
+    return await console.blocking(agent_desk.reply, console.store, ticket_id, agent.username, form.get("text") or "",
+                                  console.settings, int(canned) if canned.isdigit() else None)
+
+
+async def assign(
+    console: ConsoleContext, agent: agents.Agent, ticket_id: int, form: RequestParameters
+) -> agent_desk.Outcome:
+    """To oneself or a colleague (an active account); taking it from someone is audited."""
+    to = (form.get("to") or agent.username).strip().lower()
+    return await console.writing(agent_desk.assign, ticket_id, to, agent.username, console.settings)
+
+
+async def label(
+    console: ConsoleContext, agent: agents.Agent, ticket_id: int, form: RequestParameters
+) -> agent_desk.Outcome:
+    return await console.writing(agent_desk.label, ticket_id, form.get("label") or "", agent.username,
+                                 console.settings)
+
+
+async def unlabel(
+    console: ConsoleContext, agent: agents.Agent, ticket_id: int, form: RequestParameters
+) -> agent_desk.Outcome:
+    return await console.writing(agent_desk.unlabel, ticket_id, form.get("label") or "", agent.username,
+                                 console.settings)
+
+
 def written(desk_action: Callable[..., agent_desk.Outcome], field: str) -> TicketAction:
     """An action that passes on what the agent typed in the form's `field` (a reply or a note)."""
 
@@ -79,7 +111,10 @@ def written(desk_action: Callable[..., agent_desk.Outcome], field: str) -> Ticke
 
 ACTIONS: dict[str, TicketAction] = {
     "claim": claim,
-    "reply": written(agent_desk.reply, "text"),
+    "reply": reply,
+    "assign": assign,
+    "label": label,
+    "unlabel": unlabel,
     "approve": approve,
     "deny": written(agent_desk.deny, "note"),
     "forward": written(agent_desk.forward, "note"),
