@@ -103,14 +103,15 @@ def _row(t: HandoffTicket, settings: Settings, first_reply: dt.datetime | None, 
         t.id, minutes, waiting_text(minutes), t.reason, t.amount, t.channel, t.conversation_id, t.status,
         t.assigned_to, t.refund.required_level if pending else None,
         overdue=wait_targets.is_overdue(t.created_at, first_reply, settings),
-        unanswered=waiting_text(_minutes_since(unanswered, settings)) if unanswered else None,
+        unanswered=waiting_text(_minutes_since(unanswered)) if unanswered else None,
         after_hours=first_reply is None and wait_targets.answerable_from(t.created_at, settings) > settings.now(),
         labels=labels,
     )
 
 
-def _minutes_since(at: dt.datetime, settings: Settings) -> int:
-    return max(0, int((settings.now() - at).total_seconds() // 60))
+def _minutes_since(at: dt.datetime) -> int:
+    """Minutes from a moment Rasa stamped (the real clock, even when TINSEL_TODAY pins the store's) to now."""
+    return max(0, int((dt.datetime.now() - at).total_seconds() // 60))
 
 
 def queue(store: Store, settings: Settings, label: str | None = None) -> Queue:
