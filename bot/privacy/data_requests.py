@@ -10,6 +10,7 @@ of work (store.reading() for the export).
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -146,9 +147,21 @@ def export_customer(session: Session, email: str) -> dict[str, Any] | None:
         "orders": [_order_record(session, o) for o in customer.orders],
         "tickets": [_ticket_record(t) for t in _tickets(session, customer, conversations)],
         "conversations": [
-            {"id": c, "transcript": [_message_record(m) for m in transcript(session, c)]} for c in conversations
+            {"id": c, "transcript": [_message_record(m) for m in transcript(session, c)],
+             "photos": _photo_records(session, c)}
+            for c in conversations
         ],
     }
+
+
+def _photo_records(session: Session, conversation_id: str) -> list[dict[str, Any]]:
+    """The photos the shopper sent in the conversation, as the store keeps them (JPEG, base64)."""
+    rows = session.execute(
+        select(ShopperPhoto).where(ShopperPhoto.conversation_id == conversation_id).order_by(ShopperPhoto.id)
+    ).scalars()
+    return [{"received_at": p.received_at.isoformat(), "width": p.width, "height": p.height,
+             "content_type": p.content_type, "image_base64": base64.b64encode(p.image).decode("ascii")}
+            for p in rows]
 
 
 def _message_record(message: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """A shopper's data export, their erasure and transcript retention (issue #15, Privacy)."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import json
@@ -8,11 +9,13 @@ import threading
 import time
 from decimal import Decimal
 
+from PIL import Image
 from sqlalchemy import func, insert, select
 
 from bot.cli.privacy import privacy_command
 from bot.privacy import data_requests as privacy
 from bot.rasa_link import rasa_api
+from bot.support import photos
 from bot.store.models import (
     AuditEntry,
     Customer,
@@ -92,6 +95,26 @@ def test_export_holds_the_customer_orders_conversations_and_tickets(store, setti
     ]
     assert [t["summary"] for t in data["tickets"]] == [f"{NAME} ({EMAIL}) wants a refund"]
     json.dumps(data)  # JSON-ready
+
+
+def test_export_holds_the_photos_the_shopper_sent_and_not_anyone_elses(store, settings, tracker_table):
+    """Issue #19: a photo kept with a conversation is the shopper's data too."""
+    _shop(store, settings)
+    photo, other = io.BytesIO(), io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 40)).save(photo, "PNG")
+    Image.new("RGB", (64, 48), (30, 200, 40)).save(other, "PNG")
+    with store.session() as s:
+        kept = photos.accept(s, "chat-lisa", "rest", photo.getvalue(), settings, settings.now())
+        photos.accept(s, "chat-tom", "rest", other.getvalue(), settings, settings.now())
+    with store.reading() as s:
+        data = privacy.export_customer(s, EMAIL)
+        stored = photos.image_of(s, kept.photo_id)[1]
+
+    exported = {c["id"]: c["photos"] for c in data["conversations"]}
+    assert exported["chat-lisa-2"] == [] and len(exported["chat-lisa"]) == 1
+    assert base64.b64decode(exported["chat-lisa"][0]["image_base64"]) == stored
+    assert (exported["chat-lisa"][0]["width"], exported["chat-lisa"][0]["height"]) == (64, 48)
+    json.dumps(data)
 
 
 def test_export_of_an_unknown_email_says_so_and_exits_1(store, settings):
