@@ -39,7 +39,7 @@ from sanic import Blueprint, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
-from bot.rasa_link.rasa_api import last_message_times
+from bot.rasa_link.rasa_api import PHOTO_RECEIVED, last_message_times
 from bot.settings import Settings, get_settings
 from bot.store.engine import get_store
 from bot.support import photos
@@ -53,7 +53,6 @@ SESSION_ID_FORM = re.compile(r"[0-9a-f]{32}")
 CONVERSATION_PREFIX = "web"  # conversations are web:<session id>; the socket.io room is the session id
 POLL_SECONDS = 1.0  # how soon an open page shows a message queued by another server
 PHOTO_ROUTE = "/photo"  # /webhooks/socketio/photo
-PHOTO_RECEIVED = "/EXTERNAL_photo_received"  # domain/photos.yml
 ENVELOPE_BYTES = 16_384  # a multipart upload's boundaries, part headers and session id, beside the photo
 HTTP_STATUS_FOR = {photos.STORED: 200, photos.DUPLICATE: 200, photos.TOO_BIG: 413, photos.WRONG_TYPE: 415,
                    photos.CORRUPT: 422, photos.TOO_MANY: 429}

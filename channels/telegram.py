@@ -36,6 +36,7 @@ from rasa.shared.exceptions import InvalidConfigException, RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.rasa_link.rasa_api import PHOTO_RECEIVED
 from bot.settings import Settings, get_settings
 from bot.store.engine import get_store
 from bot.support import photos
@@ -47,7 +48,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CONVERSATION_PREFIX = "telegram"  # conversations are telegram:<chat id>
-PHOTO_RECEIVED = "/EXTERNAL_photo_received"  # domain/photos.yml
 DOWNLOAD_CHUNK_BYTES = 65_536
 
 

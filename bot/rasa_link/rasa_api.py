@@ -39,8 +39,10 @@ tracker_events = Table(
 )
 
 _SPEAKERS = {"user": "shopper", "bot": "bot"}
-# What a channel typed for the shopper, as an agent reads it in a transcript (issue #19: a photo).
-SHOWN_AS = {"/EXTERNAL_photo_received": "[sent a photo]"}
+# The message a channel passes into Rasa for a photo it kept (domain/photos.yml, issue #19).
+PHOTO_RECEIVED = "/EXTERNAL_photo_received"
+# What a channel typed for the shopper, as an agent reads it in a transcript.
+SHOWN_AS = {PHOTO_RECEIVED: "[sent a photo]"}
 
 
 class RasaUnavailable(Exception):

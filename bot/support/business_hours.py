@@ -126,11 +126,10 @@ def is_open(at: dt.datetime, settings: Settings) -> bool:
 def next_opening(at: dt.datetime, settings: Settings) -> NextOpening | None:
     """When the desk next opens after `at`, if it is closed then and opens within LOOK_AHEAD_DAYS;
     None when it is open (or stays closed beyond that)."""
-    moment = _aware(at)
-    intervals = _intervals(moment, settings, LOOK_AHEAD_DAYS)
-    if any(start <= moment < end for start, end, _ in intervals):
+    if is_open(at, settings):  # two days of hours, before reading a fortnight's
         return None
-    for start, _end, opening in intervals:
+    moment = _aware(at)
+    for start, _end, opening in _intervals(moment, settings, LOOK_AHEAD_DAYS):
         if start > moment:
             local = start.astimezone().replace(tzinfo=None) if at.tzinfo is None else start
             return NextOpening(local, _when(start, moment, opening.zone_label))

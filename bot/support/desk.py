@@ -93,18 +93,19 @@ class Queue:
         return len(self.rows) + len(self.after_hours)
 
 
-def _row(t: HandoffTicket, settings: Settings, first_reply: dt.datetime | None, last: dict[str, dt.datetime],
-         labels: tuple[str, ...]) -> QueueRow:
+def _row(t: HandoffTicket, settings: Settings, desk_open: bool, first_reply: dt.datetime | None,
+         last: dict[str, dt.datetime], labels: tuple[str, ...]) -> QueueRow:
     minutes = waiting_minutes(t, settings)
+    answerable = wait_targets.answerable_from(t.created_at, settings)
     pending = t.refund is not None and t.refund.status == "pending_review"
     shopper, answered = last.get("shopper"), last.get("bot")
     unanswered = shopper if shopper and (answered is None or shopper > answered) else None
     return QueueRow(
         t.id, minutes, waiting_text(minutes), t.reason, t.amount, t.channel, t.conversation_id, t.status,
         t.assigned_to, t.refund.required_level if pending else None,
-        overdue=wait_targets.is_overdue(t.created_at, first_reply, settings),
+        overdue=wait_targets.overdue_since(answerable, first_reply, desk_open, settings),
         unanswered=waiting_text(_minutes_since(unanswered)) if unanswered else None,
-        after_hours=first_reply is None and wait_targets.answerable_from(t.created_at, settings) > settings.now(),
+        after_hours=first_reply is None and answerable > settings.now(),
         labels=labels,
     )
 
@@ -123,8 +124,9 @@ def queue(store: Store, settings: Settings, label: str | None = None) -> Queue:
         first = wait_targets.first_replies(s, ids)
         last = rasa_api.last_message_times(s, [t.conversation_id for t in tickets])
         labelled = ticket_labels.of_tickets(s, ids)
-        rows = [_row(t, settings, first.get(t.id), last.get(t.conversation_id, {}), labelled.get(t.id, ()))
-                for t in tickets]
+        desk_open = business_hours.is_open(settings.now(), settings)
+        rows = [_row(t, settings, desk_open, first.get(t.id), last.get(t.conversation_id, {}),
+                     labelled.get(t.id, ())) for t in tickets]
         every_label = ticket_labels.in_use(s)
     chosen = ticket_labels.normalized(label) if label else None
     rows = [r for r in rows if chosen is None or chosen in r.labels]

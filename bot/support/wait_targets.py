@@ -48,11 +48,17 @@ def answerable_from(created_at: dt.datetime, settings: Settings) -> dt.datetime:
 
 def is_overdue(created_at: dt.datetime, first_reply: dt.datetime | None, settings: Settings) -> bool:
     """No reply yet, the desk is open, and the target has passed since the ticket was answerable."""
-    now = settings.now()
-    if first_reply is not None or not business_hours.is_open(now, settings):
+    desk_open = business_hours.is_open(settings.now(), settings)
+    return overdue_since(answerable_from(created_at, settings), first_reply, desk_open, settings)
+
+
+def overdue_since(answerable: dt.datetime, first_reply: dt.datetime | None, desk_open: bool,
+                  settings: Settings) -> bool:
+    """is_overdue for a queue, which knows whether the desk is open and when each ticket became
+    answerable, so neither is worked out twice per ticket."""
+    if first_reply is not None or not desk_open:
         return False
-    target = dt.timedelta(minutes=settings.first_reply_target_minutes)
-    return now - answerable_from(created_at, settings) > target
+    return settings.now() - answerable > dt.timedelta(minutes=settings.first_reply_target_minutes)
 
 
 def handling_minutes(session: Session, settings: Settings) -> float | None:
