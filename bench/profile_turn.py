@@ -6,7 +6,11 @@ intent classifier, the response selector, TED, rules, ...) is timed by wrapping 
 GraphNode call; the action server round trip by wrapping RemoteAction.run; the tracker store by
 wrapping its retrieve and save. Prints each part's mean milliseconds per message and its share.
 
-    .venv/bin/python bench/profile_turn.py [--conversations 20]
+The tracker store is the one endpoints.yml names (rasa_extensions/tracker_store.py); with
+--baseline, conversations alternate between it and Rasa's own SQLTrackerStore in this process,
+and the tracker store's rows and the whole turn are printed for each, with their ratio.
+
+    .venv/bin/python bench/profile_turn.py [--conversations 20] [--baseline]
 """
 from __future__ import annotations
 
@@ -65,8 +69,18 @@ def instrument() -> None:
 
     GraphNode.__call__ = timed(lambda node: f"component {node._component_class.__name__}")(GraphNode.__call__)
     RemoteAction.run = timed(lambda action: f"action server: {action.name()}")(RemoteAction.run)
-    SQLTrackerStore.retrieve = timed(lambda _: "tracker store: read")(SQLTrackerStore.retrieve)
-    SQLTrackerStore.save = timed(lambda _: "tracker store: write")(SQLTrackerStore.save)
+    from rasa_extensions.tracker_store import RememberingSQLTrackerStore
+
+    for store_class in (SQLTrackerStore, RememberingSQLTrackerStore):
+        store_class.retrieve = timed(lambda store: f"tracker store: read{label(store)}")(store_class.retrieve)
+        store_class.save = timed(lambda store: f"tracker store: write{label(store)}")(store_class.save)
+
+
+BASELINE = False  # set by --baseline: tracker store rows then say whose they are
+
+
+def label(store) -> str:
+    return f" ({type(store).__name__})" if BASELINE else ""
 
 
 def conversations(store) -> list[list[str]]:
@@ -82,10 +96,14 @@ def conversations(store) -> list[list[str]]:
 
 
 def main() -> int:
+    global BASELINE
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--by-action", action="store_true", help="one row per custom action, not one in all")
+    parser.add_argument("--baseline", action="store_true",
+                        help="alternate conversations with Rasa's own SQLTrackerStore and compare")
     args = parser.parse_args()
+    BASELINE = args.baseline
     # Rasa's DEBUG lines (its logging and its structlog events, which print unless configured, as
     # `rasa run` does) would bury the table and slow every turn.
     from rasa.utils.log_utils import configure_structlog
@@ -93,10 +111,11 @@ def main() -> int:
     logging.getLogger("rasa").setLevel(logging.WARNING)
     configure_structlog(logging.WARNING)
     from rasa.core.agent import Agent
-    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
     from rasa_extensions import resilient_actions
+    from rasa_extensions.tracker_store import RememberingSQLTrackerStore
 
     workdir = Path(tempfile.mkdtemp(prefix="tinsel-profile-"))
     store = seeded_demo_store(workdir / "store.db")
@@ -104,25 +123,46 @@ def main() -> int:
     try:
         resilient_actions.install()
         instrument()
-        tracker_store = SQLTrackerStore(dialect="sqlite", db=str(workdir / "store.db"))
-        agent = Agent.load(str(MODEL), tracker_store=tracker_store,
+        ours = RememberingSQLTrackerStore(dialect="sqlite", db=str(workdir / "store.db"))
+        agent = Agent.load(str(MODEL), tracker_store=ours,
                            action_endpoint=EndpointConfig(actions.url, headers=action_server_headers()))
+        rasas = SQLTrackerStore(agent.domain, dialect="sqlite", db=str(workdir / "store.db"))
+        tracker_stores = [ours, rasas] if args.baseline else [ours]
         loop = asyncio.new_event_loop()
         scripts = conversations(store)
         for text in ("hi", "where is my order?"):  # warm-up, not counted
             loop.run_until_complete(agent.handle_text(text, sender_id="warm-up"))
         SPENT.clear()
-        messages, started = 0, time.perf_counter()
+        CALLS.clear()
+        messages: collections.Counter = collections.Counter()
+        seconds: dict[str, float] = collections.defaultdict(float)
         for n in range(args.conversations):
+            tracker_store = tracker_stores[n % len(tracker_stores)]
+            agent.processor.tracker_store = FailSafeTrackerStore(tracker_store)
             sender = f"profile-{uuid.uuid4().hex[:8]}"
-            for text in scripts[n % len(scripts)]:
+            for text in scripts[(n // len(tracker_stores)) % len(scripts)]:
+                started = time.perf_counter()
                 loop.run_until_complete(agent.handle_text(text, sender_id=sender))
-                messages += 1
-        total = time.perf_counter() - started
-        report(total, messages, by_action=args.by_action)
+                seconds[type(tracker_store).__name__] += time.perf_counter() - started
+                messages[type(tracker_store).__name__] += 1
+        report(sum(seconds.values()), sum(messages.values()), by_action=args.by_action)
+        if args.baseline:
+            compare(seconds, messages)
     finally:
         actions.stop()
     return 0
+
+
+def compare(seconds: dict[str, float], messages: dict[str, int]) -> None:
+    """Each tracker store's rows and whole turn, per message of its own conversations."""
+    per_message = {name: seconds[name] / messages[name] * 1000 for name in seconds}
+    print("\n| Tracker store | read ms | write ms | whole turn ms |\n|---|---:|---:|---:|")
+    for name in per_message:
+        read = SPENT[f"tracker store: read ({name})"] / messages[name] * 1000
+        write = SPENT[f"tracker store: write ({name})"] / messages[name] * 1000
+        print(f"| {name} | {read:.1f} | {write:.1f} | {per_message[name]:.1f} |")
+    ours, rasas = per_message["RememberingSQLTrackerStore"], per_message["SQLTrackerStore"]
+    print(f"\nwhole turn, remembering / Rasa's: {ours / rasas:.2f}x")
 
 
 def merged(by_action: bool) -> tuple[dict[str, float], dict[str, int]]:
