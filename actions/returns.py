@@ -16,7 +16,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_id, conversation_of, money, settings, store
+from actions.common import LooksUpOncePerCall, conversation_id, conversation_of, money, once_per_call, settings, store
 from actions.engagement import personal_touch_after_return
 from actions.orders import utter_not_verified
 from actions.refunds import a_date, domain_text, tell_refund, tell_review
@@ -57,6 +57,11 @@ class OrderItems:
 def order_items(tracker: Tracker, item_text: Any, *, for_problem: bool = False) -> OrderItems | None:
     """The verified order's items with bot/'s eligibility, and which of them `item_text` means;
     None if this conversation has not proved it owns the order."""
+    key = ("order_items", conversation_id(tracker), _number(tracker), repr(item_text), for_problem)
+    return once_per_call(key, lambda: _look_up_order_items(tracker, item_text, for_problem))
+
+
+def _look_up_order_items(tracker: Tracker, item_text: Any, for_problem: bool) -> OrderItems | None:
     with store().session() as s:
         order = orders.verified_order(s, conversation_id(tracker), _number(tracker))
         if order is None:
@@ -140,7 +145,7 @@ class ActionAskReturnItem(Action):
         return []
 
 
-class _ItemQuestion:
+class _ItemQuestion(LooksUpOncePerCall):
     """Shared by the three forms' validators: `return_item` must pick items of the verified order."""
 
     for_problem = False
@@ -272,6 +277,11 @@ def exchange_choice(tracker: Tracker, wanted: Any = None) -> ExchangeChoice:
     """Where an exchange of the chosen item stands and what `wanted` picks, without creating anything."""
     item_text = tracker.get_slot("return_item")
     reason = _canonical(tracker.get_slot("return_reason"), return_request.RETURN_REASONS)
+    key = ("exchange_choice", conversation_id(tracker), _number(tracker), repr(item_text), reason, repr(wanted))
+    return once_per_call(key, lambda: _look_up_exchange_choice(tracker, item_text, reason, wanted))
+
+
+def _look_up_exchange_choice(tracker: Tracker, item_text: Any, reason: str | None, wanted: Any) -> ExchangeChoice:
     with store().session() as s:
         outcome = exchange_request.start_exchange(
             s, conversation_of(tracker), _number(tracker), item_text,

@@ -217,6 +217,7 @@ class Outcomes:
     """What came back for every message of one phase against one bot."""
 
     latencies_ms: list[float] = field(default_factory=list)  # answered (HTTP 200), empty or not
+    by_kind: dict[str, list[float]] = field(default_factory=dict)  # the same, by kind of message
     http_errors: int = 0
     timeouts: int = 0
     empty_answers: int = 0
@@ -249,8 +250,14 @@ async def send(session: aiohttp.ClientSession, bot: Bot, sender: str, text: str,
         out.http_errors += 1
         return
     out.latencies_ms.append((time.perf_counter() - started) * 1000)
+    out.by_kind.setdefault(message_kind(text), []).append(out.latencies_ms[-1])
     if not any(m.get("text") or m.get("image") or m.get("buttons") for m in messages or []):
         out.empty_answers += 1
+
+
+def message_kind(text: str) -> str:
+    """Scripts differ only in their order numbers and emails: those are one kind each."""
+    return "<email>" if "@" in text else "<order number>" if text.strip("#").isdigit() else text
 
 
 async def shopper(session, bot: Bot, sender: str, script: list[str], out: Outcomes, timeout: float) -> None:
@@ -353,7 +360,14 @@ def summary(out: Outcomes) -> dict:
     return {"messages": sent, "seconds": round(out.seconds, 2),
             "messages_per_s": round(len(out.latencies_ms) / out.seconds, 2) if out.seconds else None,
             **{f"p{int(q * 100)}_ms": _round(percentile(out.latencies_ms, q)) for q in (0.5, 0.95, 0.99)},
-            "http_errors": out.http_errors, "timeouts": out.timeouts, "empty_answers": out.empty_answers}
+            "http_errors": out.http_errors, "timeouts": out.timeouts, "empty_answers": out.empty_answers,
+            "slowest_kinds_p95_ms": slowest_kinds(out)}
+
+
+def slowest_kinds(out: Outcomes, count: int = 5) -> dict[str, float]:
+    """The kinds of message with the highest p95: where the tail comes from."""
+    p95 = {kind: percentile(values, 0.95) for kind, values in out.by_kind.items()}
+    return {kind: _round(ms) for kind, ms in sorted(p95.items(), key=lambda item: -item[1])[:count]}
 
 
 def _round(value: float | None) -> float | None:
@@ -411,6 +425,10 @@ def print_table(results: dict, info: dict, shoppers: int) -> None:
     if "scaled_over_one_server" in r:
         print(f"Replicas behind HAProxy / one server: throughput x{cell(r['scaled_over_one_server'])} "
               "(the replicas share this machine's cores with each other and the action server)")
+    for name in names:
+        slowest = results[name]["load"]["slowest_kinds_p95_ms"]
+        print(f"{name}, slowest kinds of message under load (p95 ms): "
+              + "; ".join(f"{kind!r} {cell(ms)}" for kind, ms in slowest.items()))
     print(f"peak RSS: the server process over warm-up, load and one-shopper run; figures: {RESULTS}")
 
 

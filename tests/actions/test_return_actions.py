@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from rasa_sdk.events import ConversationPaused, SlotSet
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from actions.returns import (
     ActionAskExchangeVariant,
@@ -480,3 +480,37 @@ def test_a_problem_answer_is_one_of_the_four_problems(action_store, settings, do
     dispatcher = CollectingDispatcher()
     assert form.validate_problem("charged twice", dispatcher, make_tracker(conversation_id), domain) == {"problem": None}
     assert response_names(dispatcher.messages) == ["utter_problem_unclear"]
+
+
+# ------------------------------------------------------------------ one lookup per call
+
+
+def proof_reads(store):
+    """Counts the reads of this conversation's proof of ownership (bot.orders.lookup)."""
+    reads = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM verified_orders" in statement:
+            reads.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    return reads
+
+
+def test_the_return_form_reads_the_order_once_per_call_not_once_per_question(action_store, settings, domain,
+                                                                            conversation_id):
+    """rasa-sdk asks required_slots three times in one call; the database is asked once."""
+    number, email = build_order(action_store, settings, [("Fair Isle Sweater", "40.00", 1, False),
+                                                         ("Cabin Socks", "19.00", 1, False)])
+    verify(action_store, settings, conversation_id, number, email)
+    reads = proof_reads(action_store)
+    tracker = make_tracker(conversation_id, slots={"order_number": number, "return_item": "the socks",
+                                                   "requested_slot": "return_item"},
+                           text="the socks", active_loop="return_form")
+
+    events, _ = run_action(ValidateReturnForm(), tracker, domain)
+
+    assert {"event": "slot", "timestamp": None, "name": "requested_slot", "value": "return_reason"} in events
+    assert len(reads) == 1
+    run_action(ValidateReturnForm(), tracker, domain)  # a new call reads again: nothing outlives a call
+    assert len(reads) == 2
