@@ -2,24 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextvars import ContextVar
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_id, long_date, money, settings, store
+from actions.common import LooksUpOncePerCall, conversation_id, long_date, money, once_per_call, settings, store
 from actions.engagement import personal_touch_after_lookup, utter_personal_touch
 from bot.engagement.touches import Touch
 from bot.orders import lookup as orders, verification_throttle
 
 VERIFICATION_SLOTS = ("order_number", "order_email")
-
-# Whether the conversation is locked, read once per message: rasa_sdk asks required_slots two or
-# three times a run, and each answer from the database would be a transaction of its own.
-_locked_this_message: ContextVar[bool | None] = ContextVar("locked_this_message", default=None)
-
 
 def conversation_is_locked(tracker: Tracker) -> bool:
     """Out of verification attempts or throttled: a read, so it never takes the write lock."""
@@ -27,17 +21,15 @@ def conversation_is_locked(tracker: Tracker) -> bool:
         return orders.is_locked(s, conversation_id(tracker), settings())
 
 
-class ValidateOrderLookupForm(FormValidationAction):
+class ValidateOrderLookupForm(LooksUpOncePerCall, FormValidationAction):
     """Asks for order number and email, then lets bot/ check the pair against the database."""
 
     def name(self) -> str:
         return "validate_order_lookup_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
-        locked = _locked_this_message.get()
-        if locked is None:  # asked outside run()
-            locked = conversation_is_locked(tracker)
-        if locked:
+        # Asked two or three times a call: the database answers once (LooksUpOncePerCall).
+        if once_per_call(("locked", conversation_id(tracker)), lambda: conversation_is_locked(tracker)):
             return []
         return domain_slots
 
@@ -64,11 +56,7 @@ class ValidateOrderLookupForm(FormValidationAction):
         return {"order_email": email}
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain) -> list[dict]:
-        token = _locked_this_message.set(conversation_is_locked(tracker))
-        try:
-            events = await super().run(dispatcher, tracker, domain)
-        finally:
-            _locked_this_message.reset(token)
+        events = await super().run(dispatcher, tracker, domain)
         changed = {e["name"] for e in events if e.get("event") == "slot"}
         number, email = (tracker.get_slot(slot) for slot in VERIFICATION_SLOTS)
         if not (changed & set(VERIFICATION_SLOTS)) or not (number and email):
