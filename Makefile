@@ -125,7 +125,8 @@ validate: install
 # A test in this list that does need the model fails under CI (tests/servers.py require_model).
 MODEL_FREE_TESTS := tests/actions tests/bot tests/console tests/nlu_components \
 	tests/security/test_demo_accounts.py tests/security/test_shopify_webhook_attacks.py \
-	tests/test_settings_isolation.py tests/rasa_extensions/test_tracker_store.py
+	tests/test_settings_isolation.py tests/rasa_extensions/test_tracker_store.py \
+	tests/rasa_extensions/test_message_admission.py
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider --durations=30
 
 test: install widget

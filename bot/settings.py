@@ -166,6 +166,9 @@ class Settings:
     # SUPPORT_CONTACT=help@tinsel.example: the human contact offered when the order system is
     # unreachable (the in-chat handoff needs the action server too).
     support_contact: str = "help@tinsel.example"
+    # --- Issue #16 (rasa_extensions/message_admission.py). MESSAGES_AT_ONCE=3: how many messages
+    # one Rasa server works on at once; the rest wait their turn in arrival order. 0 = all at once.
+    messages_at_once: int = 3
     # --- Issue #17: Shopify webhooks (bot/order_sources/webhook_server.py).
     # SHOPIFY_WEBHOOK_PORT=8090: where `python -m bot shopify-webhooks` listens.
     shopify_webhook_port: int = 8090
@@ -274,6 +277,7 @@ _SHOPIFY_VARIABLES = {
 # Issue #15: what the shopper hears when the action server or database is down.
 _FAULT_VARIABLES = {
     "ACTION_TIMEOUT_SECONDS": ("action_timeout_seconds", float),
+    "MESSAGES_AT_ONCE": ("messages_at_once", int),
     "SUPPORT_CONTACT": ("support_contact", str),
 }
 

@@ -7,6 +7,8 @@ server imports every module there). Rasa loads them by module path from the cred
 `python -m bot rasa-credentials` writes; each keeps Rasa's channel name, so the webhook URLs
 are Rasa's: /webhooks/slack/webhook, /webhooks/telegram/webhook, /socket.io.
 """
-from rasa_extensions import resilient_actions
+from bot.settings import get_settings
+from rasa_extensions import message_admission, resilient_actions
 
 resilient_actions.install()  # every `rasa run` imports channels: an honest reply when the action server is down
+message_admission.install(get_settings().messages_at_once)  # and serves messages nearly in arrival order

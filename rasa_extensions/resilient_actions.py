@@ -31,7 +31,7 @@ from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import ClientResponseError as ActionServerResponseError
 
 from bot.settings import get_settings
-from rasa_extensions import action_response
+from rasa_extensions import action_response, message_admission
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,8 @@ class ResilientRemoteAction(ORIGINAL_REMOTE_ACTION):
             return await super().run(output_channel, nlg, tracker, domain)
         timeout = get_settings().action_timeout_seconds
         try:
-            return await asyncio.wait_for(super().run(output_channel, nlg, tracker, domain), timeout)
+            call = message_admission.waiting_for_another_part(super().run(output_channel, nlg, tracker, domain))
+            return await asyncio.wait_for(call, timeout)
         except ActionExecutionRejection:
             raise
         except (RasaException, asyncio.TimeoutError) as error:
