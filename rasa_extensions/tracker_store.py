@@ -40,8 +40,9 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
-# A loaded Tinsel conversation takes some tens of kB in memory.
-REMEMBERED_CONVERSATIONS = 2000
+# A Tinsel conversation of 100 events takes about 250 kB in memory (each tracker copies every slot
+# of the domain): at most about 120 MB, beside the 1.1 GB of a loaded server.
+REMEMBERED_CONVERSATIONS = 500
 # Long enough for a shopper's next message; short enough that an erased conversation's events
 # do not linger in memory (an erasure is noticed on the next message anyway).
 REMEMBER_SECONDS = 600.0
