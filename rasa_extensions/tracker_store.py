@@ -96,7 +96,7 @@ class RememberingSQLTrackerStore(SQLTrackerStore):
             return await super().save(tracker)
         part = self._part_of(tracker)
         with self.session_scope() as session:
-            start = part.events if part else self._additional_events_start(session, tracker)
+            start = part.events if part else self._count_stored(session, tracker)
             rows = [self._row(tracker.sender_id, event) for event in itertools.islice(tracker.events, start, None)]
             session.add_all(rows)
             session.flush()  # gives the rows their ids
@@ -141,7 +141,7 @@ class RememberingSQLTrackerStore(SQLTrackerStore):
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def _additional_events_start(self, session: Any, tracker: DialogueStateTracker) -> int:
+    def _count_stored(self, session: Any, tracker: DialogueStateTracker) -> int:
         """For a tracker this store did not hand out: how many of its events are stored, counted
         as Rasa counts them."""
         return self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
