@@ -13,7 +13,8 @@ it was once the part is back.
 install() rebinds the name in both modules that create RemoteActions: rasa.core.actions.action
 (custom actions) and rasa.core.actions.forms (validate_<form> calls), which imports it by name.
 The subclass also checks the action server's answers against a schema compiled once
-(rasa_extensions/action_response.py).
+(rasa_extensions/action_response.py) and makes its calls on kept-alive connections
+(rasa_extensions/action_connection.py).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import ClientResponseError as ActionServerResponseError
 
 from bot.settings import get_settings
-from rasa_extensions import action_response, message_admission
+from rasa_extensions import action_connection, action_response, message_admission
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,11 @@ def unvalidated_slot_resets(tracker: Any) -> List[Event]:
 
 
 class ResilientRemoteAction(ORIGINAL_REMOTE_ACTION):
-    """Rasa's RemoteAction with a short timeout and an honest reply when the part is down."""
+    """Rasa's RemoteAction with a short timeout and an honest reply when the part is down, its
+    calls on kept-alive connections (action_connection.py)."""
+
+    def __init__(self, name: Text, action_endpoint: Any) -> None:
+        super().__init__(name, action_connection.kept_alive(action_endpoint))
 
     async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
         if not self.action_endpoint:
