@@ -169,6 +169,9 @@ class Settings:
     # --- Issue #16 (rasa_extensions/message_admission.py). MESSAGES_AT_ONCE=3: how many messages
     # one Rasa server works on at once; the rest wait their turn in arrival order. 0 = all at once.
     messages_at_once: int = 3
+    # PARSING_THREADS=2 (rasa_extensions/parsing_threads.py): worker threads that parse messages
+    # off the server's event loop, so one server uses more than one core. 0 = on the loop, as Rasa.
+    parsing_threads: int = 2
     # --- Issue #17: Shopify webhooks (bot/order_sources/webhook_server.py).
     # SHOPIFY_WEBHOOK_PORT=8090: where `python -m bot shopify-webhooks` listens.
     shopify_webhook_port: int = 8090
@@ -278,6 +281,7 @@ _SHOPIFY_VARIABLES = {
 _FAULT_VARIABLES = {
     "ACTION_TIMEOUT_SECONDS": ("action_timeout_seconds", float),
     "MESSAGES_AT_ONCE": ("messages_at_once", int),
+    "PARSING_THREADS": ("parsing_threads", int),
     "SUPPORT_CONTACT": ("support_contact", str),
 }
 
