@@ -3,7 +3,8 @@
 Starts Tinsel as the tests do (seeded SQLite demo store in a temp dir, action server,
 `rasa run` on models/tinsel.tar.gz) and Rasa's starter bot (`rasa init`, cached in
 bench/.cache/starter/), then sends both the same shopper scripts: a closed loop of
-`--shoppers` concurrent shoppers (each waits for every answer) and a one-shopper run.
+`--shoppers` concurrent shoppers (each waits for every answer) and a one-shopper run, in
+`--rounds` rounds (3) with the bots taking turns, the figures pooled over the rounds.
 Prints messages/s, p50/p95/p99 per message, errors and each server's peak RSS, the
 Tinsel/starter ratios, and writes the figures to results/load.json. With --replicas N (default
 2) the same load also runs against N Rasa servers behind HAProxy on PostgreSQL and Redis, as
@@ -300,7 +301,17 @@ async def sample_peak_rss(pid: int, peak: list[int], every: float = 0.2) -> None
         await asyncio.sleep(every)
 
 
-async def measure_bot(bot: Bot, load_scripts, solo_scripts, run_id: str, timeout: float) -> dict:
+@dataclass
+class Round:
+    """One round against one bot: its two phases, the server's peak memory, others' CPU."""
+
+    load: Outcomes
+    one_shopper: Outcomes
+    peak_rss_kb: int
+    other_processes_cpu_s: float = 0.0
+
+
+async def measure_bot(bot: Bot, load_scripts, solo_scripts, run_id: str, timeout: float) -> Round:
     """Warm-up, the concurrent load, then the one-shopper run, sampling the server's memory throughout."""
     peak = [0]
     sampler = asyncio.create_task(sample_peak_rss(bot.pid, peak)) if bot.pid else None
@@ -315,8 +326,31 @@ async def measure_bot(bot: Bot, load_scripts, solo_scripts, run_id: str, timeout
     finally:
         if sampler:
             sampler.cancel()
-    return {"load": summary(loaded), "one_shopper": summary(alone),
-            "peak_rss_mb": round(peak[0] / 1024, 1) if bot.pid else None}
+    return Round(loaded, alone, peak[0])
+
+
+def pooled(phases: list[Outcomes]) -> Outcomes:
+    """Several rounds of one phase as one: messages/s over their summed time, percentiles over
+    every answer."""
+    out = Outcomes()
+    for phase in phases:
+        out.latencies_ms += phase.latencies_ms
+        for kind, values in phase.by_kind.items():
+            out.by_kind.setdefault(kind, []).extend(values)
+        out.http_errors += phase.http_errors
+        out.timeouts += phase.timeouts
+        out.empty_answers += phase.empty_answers
+        out.seconds += phase.seconds
+    return out
+
+
+def bot_figures(rounds: list[Round], has_pid: bool) -> dict:
+    """A bot's figures over all its rounds, with each round's throughput to show the spread."""
+    return {"load": {**summary(pooled([r.load for r in rounds])),
+                     "messages_per_s_by_round": [summary(r.load)["messages_per_s"] for r in rounds]},
+            "one_shopper": summary(pooled([r.one_shopper for r in rounds])),
+            "peak_rss_mb": round(max(r.peak_rss_kb for r in rounds) / 1024, 1) if has_pid else None,
+            "other_processes_cpu_s": round(sum(r.other_processes_cpu_s for r in rounds), 1)}
 
 
 def busy_cpu_seconds() -> float:
@@ -417,6 +451,9 @@ def print_table(results: dict, info: dict, shoppers: int) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+    print("msg/s in each round (the bots took turns, so a slow minute of the machine hits each): "
+          + "; ".join(f"{name} " + " ".join(cell(v) for v in results[name]["load"]["messages_per_s_by_round"])
+                      for name in names))
     print("CPU taken by other processes while measuring: "
           + ", ".join(f"{name} {results[name]['other_processes_cpu_s']} s" for name in names))
     r = results["ratios"]
@@ -439,6 +476,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shoppers", type=int, default=20, help="concurrent shoppers in the load phase")
     parser.add_argument("--solo-scripts", type=int, default=3, help="scripts the one shopper sends in turn")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of both phases per bot, the bots taking turns; figures pool them")
     parser.add_argument("--timeout", type=float, default=60, help="seconds before a message counts as timed out")
     parser.add_argument("--tinsel-url", help="use a running Tinsel (TINSEL_API_TOKEN from the environment)")
     parser.add_argument("--starter-url", help="use a running starter bot")
@@ -492,16 +531,19 @@ def run(args) -> dict:
     bots = [("tinsel", tinsel), ("starter", starter)]
     if args.replicas:
         bots.append(("tinsel_scaled", start_scaled_tinsel(workdir, args.replicas, args.scaled_database_url)))
-    results = {}
-    for name, bot in bots:
-        results[name], others = others_cpu_seconds(
-            lambda: asyncio.run(measure_bot(bot, load_scripts, solo_scripts, run_id, args.timeout)))
-        results[name]["other_processes_cpu_s"] = others
+    rounds: dict[str, list[Round]] = {name: [] for name, _ in bots}
+    for round_no in range(1, args.rounds + 1):  # bots take turns, so a slow minute of the machine hits each
+        for name, bot in bots:
+            measured, others = others_cpu_seconds(lambda: asyncio.run(
+                measure_bot(bot, load_scripts, solo_scripts, f"{run_id}-{round_no}", args.timeout)))
+            measured.other_processes_cpu_s = others
+            rounds[name].append(measured)
+    results = {name: bot_figures(rounds[name], bot.pid is not None) for name, bot in bots}
     results["ratios"] = ratios(results["tinsel"], results["starter"])
     if "tinsel_scaled" in results:
         results["ratios"]["scaled_over_one_server"] = ratio(results["tinsel_scaled"]["load"]["messages_per_s"],
                                                             results["tinsel"]["load"]["messages_per_s"])
-    report = {"machine": info, "run_id": run_id, "shoppers": args.shoppers,
+    report = {"machine": info, "run_id": run_id, "shoppers": args.shoppers, "rounds": args.rounds,
               "messages_per_script": len(load_scripts[0]), "solo_scripts": args.solo_scripts,
               "startup": timings, "workdir": str(workdir), **results}
     info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
