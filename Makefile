@@ -127,7 +127,7 @@ MODEL_FREE_TESTS := tests/actions tests/bot tests/console tests/nlu_components \
 	tests/security/test_demo_accounts.py tests/security/test_shopify_webhook_attacks.py \
 	tests/test_settings_isolation.py tests/rasa_extensions/test_tracker_store.py \
 	tests/rasa_extensions/test_message_admission.py tests/rasa_extensions/test_parsing_threads.py \
-	tests/rasa_extensions/test_action_connection.py
+	tests/rasa_extensions/test_action_connection.py tests/rasa_extensions/test_conversation_states.py
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider --durations=30
 
 test: install widget

@@ -8,8 +8,9 @@ server imports every module there). Rasa loads them by module path from the cred
 are Rasa's: /webhooks/slack/webhook, /webhooks/telegram/webhook, /socket.io.
 """
 from bot.settings import get_settings
-from rasa_extensions import message_admission, parsing_threads, resilient_actions
+from rasa_extensions import conversation_states, message_admission, parsing_threads, resilient_actions
 
 resilient_actions.install()  # every `rasa run` imports channels: an honest reply when the action server is down
 message_admission.install(get_settings().messages_at_once)  # and serves messages nearly in arrival order
 parsing_threads.install(get_settings().parsing_threads)  # with the NLU off the event loop
+conversation_states.install()  # and each prediction's dialogue states worked out once
