@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
 from typing import Any, Dict, Optional
 
 import aiohttp
@@ -46,6 +45,7 @@ class KeptAliveEndpoint(EndpointConfig):
         super().__init__(*args, **kwargs)
         self._session: Optional[aiohttp.ClientSession] = None
         self._session_loop: Optional[asyncio.AbstractEventLoop] = None
+        self._closing: Optional[asyncio.Task] = None
 
     @classmethod
     def like(cls, endpoint: EndpointConfig) -> "KeptAliveEndpoint":
@@ -69,15 +69,17 @@ class KeptAliveEndpoint(EndpointConfig):
 
     def let_go(self) -> None:
         """Closes the session's connections without its loop, which has stopped (a finished test's,
-        or the server's at exit), and without aiohttp's warnings about a session left open."""
+        or the server's at exit), and without aiohttp's warnings about a session left open: on
+        the loop running now, if there is one, else on a loop of its own."""
         session, self._session, self._session_loop = self._session, None, None
-        if session is None:
+        if session is None or session.connector is None:
             return
         connector = session.connector
         session.detach()
-        if connector is not None:
-            with contextlib.suppress(RuntimeError):
-                asyncio.run(_closed(connector))
+        try:
+            self._closing = asyncio.get_running_loop().create_task(_closed(connector))  # kept till done
+        except RuntimeError:
+            asyncio.run(_closed(connector))
 
 
 async def _closed(connector: aiohttp.BaseConnector) -> None:

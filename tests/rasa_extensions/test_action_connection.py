@@ -130,3 +130,32 @@ def test_a_process_that_never_closed_its_session_exits_without_aiohttps_warnings
     assert done.returncode == 0, done.stderr
     assert "called" in done.stdout
     assert "Unclosed" not in done.stderr
+
+
+def test_one_endpoint_on_a_new_event_loop_lets_the_old_session_go_quietly(tmp_path):
+    """Tests run one event loop after another: the session of a finished loop is closed on the
+    next one, with no "Unclosed" warning and no coroutine left unawaited."""
+    script = tmp_path / "two_loops.py"
+    script.write_text(
+        "import asyncio, gc\n"
+        "from rasa.utils.endpoints import EndpointConfig\n"
+        "from rasa_extensions.action_connection import kept_alive\n"
+        "from tests.rasa_extensions.test_action_connection import ActionServerStandIn, PAYLOAD\n"
+        "from tests.servers import free_port\n"
+        "port = free_port()\n"
+        "endpoint = kept_alive(EndpointConfig(f'http://127.0.0.1:{port}/webhook'))\n"
+        "async def call():\n"
+        "    server = ActionServerStandIn(port)\n"
+        "    await server.start()\n"
+        "    await endpoint.request(json=PAYLOAD, method='post')\n"
+        "    await server.stop()\n"
+        "asyncio.run(call())\n"
+        "asyncio.run(call())\n"
+        "gc.collect()\n"
+        "print('called twice', flush=True)\n")
+    done = subprocess.run([sys.executable, "-W", "always", str(script)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert "called twice" in done.stdout
+    assert "Unclosed" not in done.stderr
+    assert "never awaited" not in done.stderr
