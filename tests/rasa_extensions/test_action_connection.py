@@ -125,8 +125,7 @@ def test_a_process_that_never_closed_its_session_exits_without_aiohttps_warnings
         "    await kept_alive(EndpointConfig(server.url)).request(json=PAYLOAD, method='post')\n"
         "    print('called', flush=True)\n"
         "asyncio.run(main())\n")
-    done = subprocess.run([sys.executable, "-W", "always", str(script)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = run_with_every_warning(script)
     assert done.returncode == 0, done.stderr
     assert "called" in done.stdout
     assert "Unclosed" not in done.stderr
@@ -153,9 +152,14 @@ def test_one_endpoint_on_a_new_event_loop_lets_the_old_session_go_quietly(tmp_pa
         "asyncio.run(call())\n"
         "gc.collect()\n"
         "print('called twice', flush=True)\n")
-    done = subprocess.run([sys.executable, "-W", "always", str(script)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = run_with_every_warning(script)
     assert done.returncode == 0, done.stderr
     assert "called twice" in done.stdout
     assert "Unclosed" not in done.stderr
     assert "never awaited" not in done.stderr
+
+
+def run_with_every_warning(script) -> subprocess.CompletedProcess:
+    """The script in a Python of its own, every warning shown, the project importable."""
+    return subprocess.run([sys.executable, "-W", "always", str(script)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
