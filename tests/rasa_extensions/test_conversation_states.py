@@ -1,12 +1,14 @@
-"""Dialogue states worked out once per prediction (rasa_extensions/conversation_states.py): at
+"""Dialogue states built as a conversation grows (rasa_extensions/conversation_states.py): at
 every point of every training story and rule, with the arguments Rasa's policies use, the states
-are Rasa's own, asked once or again; a policy editing its copy changes nothing for the next; a
-tracker that grew gets its new states. The project's domain and stories, no model."""
+are Rasa's own, asked once or again, as the story grows or read afresh; a policy editing its copy
+changes nothing for the next; rewound, reverted and restarted conversations get Rasa's states;
+asked again, only the new events are replayed. The project's domain and stories, no model."""
 from __future__ import annotations
 
 import pytest
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import (ActionExecuted, ActionReverted, Restarted, SlotSet, UserUttered,
+                                      UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
@@ -89,19 +91,75 @@ def test_a_tracker_that_grew_gets_its_new_states(domain, story_points, sharing):
     assert after != before
 
 
-def test_asked_again_the_states_are_not_worked_out_again(domain, story_points, sharing, monkeypatch):
-    worked_out = []
-
-    def counting(*args, **kwargs):
-        worked_out.append(1)
-        return original_method(*args, **kwargs)
-
-    original_method = conversation_states.ORIGINAL_STATES_FOR_TRACKER_HISTORY
-    monkeypatch.setattr(conversation_states, "ORIGINAL_STATES_FOR_TRACKER_HISTORY", counting)
-    tracker = story_points[-1]
-    for arguments in POLICY_ARGUMENTS[:2] * 2:
+def test_a_conversation_read_afresh_gets_rasas_states(domain, story_points, sharing):
+    """Equal events but new objects, as when the tracker store reads the conversation again."""
+    tracker = max(story_points, key=lambda t: len(t.events))
+    for arguments in POLICY_ARGUMENTS:
         shared(domain, tracker, arguments)
-    assert len(worked_out) == 2
+        afresh = DialogueStateTracker.from_dict(tracker.sender_id, [e.as_dict() for e in tracker.events],
+                                                domain.slots)
+        assert shared(domain, afresh, arguments) == original(domain, afresh, arguments)
+
+
+@pytest.mark.parametrize("undo", [
+    [UserUtteranceReverted()],
+    [ActionReverted()],
+    [Restarted()],
+    [UserUtteranceReverted(), ActionExecuted("action_listen"),
+     UserUttered("thanks", intent={"name": "thank_you", "confidence": 1.0})],
+])
+def test_rewound_and_restarted_conversations_get_rasas_states(domain, story_points, sharing, undo):
+    tracker = max(story_points, key=lambda t: len(t.events)).copy()
+    for arguments in POLICY_ARGUMENTS:
+        shared(domain, tracker, arguments)
+    for event in undo:
+        tracker.update(event)
+        for arguments in POLICY_ARGUMENTS:
+            assert shared(domain, tracker, arguments) == original(domain, tracker, arguments)
+
+
+def test_a_growing_conversation_replays_only_its_new_events(domain, story_points, sharing, monkeypatch):
+    built = []
+    original_get_active_state = Domain.get_active_state
+
+    def counting(self, tracker, omit_unset_slots=False):
+        built.append(1)
+        return original_get_active_state(self, tracker, omit_unset_slots=omit_unset_slots)
+
+    monkeypatch.setattr(Domain, "get_active_state", counting)
+    tracker = max(story_points, key=lambda t: len(t.events)).copy()
+    arguments = POLICY_ARGUMENTS[0]
+    shared(domain, tracker, arguments)
+    built.clear()
+    shared(domain, tracker, arguments)
+    assert len(built) == 1  # asked again: only the state of now
+    built.clear()
+    for event in [ActionExecuted("utter_greet"), SlotSet("requested_slot", None), ActionExecuted("action_listen")]:
+        tracker.update(event)
+    states = shared(domain, tracker, arguments)
+    assert len(built) == 3  # a state before each of the two new actions, and the state of now
+    assert states == original(domain, tracker, arguments)
+
+
+def test_turns_hidden_by_rules_as_rasa_hides_them(domain, story_points, sharing):
+    """In a server, actions a rule predicted are marked hide_rule_turn: the states that
+    MemoizationPolicy and TED see skip those turns, the conversation growing one event at a time."""
+    story = max(story_points, key=lambda t: len(t.events))
+    tracker = DialogueStateTracker(story.sender_id, domain.slots)
+    for n, event in enumerate(story.events):
+        if isinstance(event, ActionExecuted) and n % 3:
+            event = ActionExecuted(event.action_name, hide_rule_turn=True)
+        tracker.update(event)
+        for arguments in POLICY_ARGUMENTS:
+            assert shared(domain, tracker, arguments) == original(domain, tracker, arguments)
+
+
+def test_replays_kept_are_bounded(domain, story_points, sharing, monkeypatch):
+    monkeypatch.setattr(conversation_states.REPLAYS, "size", 5)
+    for n, tracker in enumerate(story_points[:20]):
+        named = DialogueStateTracker.from_events(f"shopper-{n}", list(tracker.events), domain.slots)
+        shared(domain, named, POLICY_ARGUMENTS[0])
+    assert len(conversation_states.REPLAYS) == 5
 
 
 def test_off_is_rasas_own_method():
