@@ -98,9 +98,7 @@ class RememberingSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             start = part.events if part else self._count_stored(session, tracker)
             rows = [self._row(tracker.sender_id, event) for event in itertools.islice(tracker.events, start, None)]
-            session.add_all(rows)
-            session.flush()  # gives the rows their ids
-            last_id = rows[-1].id if rows else (part.last_id if part else None)
+            last_id = self._insert(session, tracker.sender_id, rows) if rows else (part.last_id if part else None)
             session.commit()
         self._remember(tracker, last_id)
 
@@ -146,10 +144,11 @@ class RememberingSQLTrackerStore(SQLTrackerStore):
         as Rasa counts them."""
         return self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
 
-    def _row(self, sender_id: Text, event: Event) -> "SQLTrackerStore.SQLEvent":
+    @staticmethod
+    def _row(sender_id: Text, event: Event) -> dict[Text, Any]:
         """The row Rasa's own save writes for an event."""
         data = event.as_dict()
-        return self.SQLEvent(
+        return dict(
             sender_id=sender_id,
             type_name=event.type_name,
             timestamp=data.get("timestamp"),
@@ -157,6 +156,13 @@ class RememberingSQLTrackerStore(SQLTrackerStore):
             action_name=data.get("name"),
             data=json.dumps(data),
         )
+
+    def _insert(self, session: Any, sender_id: Text, rows: list[dict[Text, Any]]) -> int:
+        """Inserts the rows in one statement (the ORM inserted them one by one to learn each id)
+        and gives the id of the last. Under the conversation's lock nobody else adds rows of
+        this sender meanwhile, and ids grow in insertion order, so that is the sender's largest."""
+        session.execute(sa.insert(self.SQLEvent.__table__), rows)
+        return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
 
     # --- remembering -----------------------------------------------------------------------------
 
