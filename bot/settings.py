@@ -172,6 +172,10 @@ class Settings:
     # PARSING_THREADS=2 (rasa_extensions/parsing_threads.py): worker threads that parse messages
     # off the server's event loop, so one server uses more than one core. 0 = on the loop, as Rasa.
     parsing_threads: int = 2
+    # PARSER_PROCESS=1 (rasa_extensions/parsing_process.py): those threads hand each message to a
+    # process of the server's own with its own copy of the NLU, so the server's event loop keeps
+    # a core to itself. 0 = the threads parse in the server. Needs PARSING_THREADS above 0.
+    parser_process: int = 1
     # --- Issue #17: Shopify webhooks (bot/order_sources/webhook_server.py).
     # SHOPIFY_WEBHOOK_PORT=8090: where `python -m bot shopify-webhooks` listens.
     shopify_webhook_port: int = 8090
@@ -282,6 +286,7 @@ _FAULT_VARIABLES = {
     "ACTION_TIMEOUT_SECONDS": ("action_timeout_seconds", float),
     "MESSAGES_AT_ONCE": ("messages_at_once", int),
     "PARSING_THREADS": ("parsing_threads", int),
+    "PARSER_PROCESS": ("parser_process", int),
     "SUPPORT_CONTACT": ("support_contact", str),
 }
 

@@ -12,5 +12,6 @@ from rasa_extensions import conversation_states, message_admission, parsing_thre
 
 resilient_actions.install()  # every `rasa run` imports channels: an honest reply when the action server is down
 message_admission.install(get_settings().messages_at_once)  # and serves messages nearly in arrival order
-parsing_threads.install(get_settings().parsing_threads)  # with the NLU off the event loop
+parsing_threads.install(get_settings().parsing_threads,  # with the NLU off the event loop
+                        parser_process=bool(get_settings().parser_process))  # and in a process beside it
 conversation_states.install()  # and each conversation's dialogue states built as it grows
