@@ -294,10 +294,23 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def child_pids(pid: int) -> list[int]:
+    """The process's children and theirs (a Rasa server's parser process), from /proc."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return children + [grandchild for child in children for grandchild in child_pids(child)]
+
+
 async def sample_peak_rss(pid: int, peak: list[int], every: float = 0.2) -> None:
-    """Keeps peak[0] at the highest VmRSS seen until cancelled."""
+    """Keeps peak[0] at the highest VmRSS of the process and peak[1] at that of its children
+    together, until cancelled."""
     while True:
         peak[0] = max(peak[0], rss_kb(pid))
+        peak[1] = max(peak[1], sum(rss_kb(child) for child in child_pids(pid)))
         await asyncio.sleep(every)
 
 
@@ -308,12 +321,13 @@ class Round:
     load: Outcomes
     one_shopper: Outcomes
     peak_rss_kb: int
+    peak_children_rss_kb: int
     other_processes_cpu_s: float = 0.0
 
 
 async def measure_bot(bot: Bot, load_scripts, solo_scripts, run_id: str, timeout: float) -> Round:
     """Warm-up, the concurrent load, then the one-shopper run, sampling the server's memory throughout."""
-    peak = [0]
+    peak = [0, 0]
     sampler = asyncio.create_task(sample_peak_rss(bot.pid, peak)) if bot.pid else None
     try:
         await run_phase(bot, [(f"warmup-{run_id}-{bot.name}", WARMUP)], False, timeout)
@@ -326,7 +340,7 @@ async def measure_bot(bot: Bot, load_scripts, solo_scripts, run_id: str, timeout
     finally:
         if sampler:
             sampler.cancel()
-    return Round(loaded, alone, peak[0])
+    return Round(loaded, alone, peak[0], peak[1])
 
 
 def pooled(phases: list[Outcomes]) -> Outcomes:
@@ -350,6 +364,7 @@ def bot_figures(rounds: list[Round], has_pid: bool) -> dict:
                      "messages_per_s_by_round": [summary(r.load)["messages_per_s"] for r in rounds]},
             "one_shopper": summary(pooled([r.one_shopper for r in rounds])),
             "peak_rss_mb": round(max(r.peak_rss_kb for r in rounds) / 1024, 1) if has_pid else None,
+            "peak_children_rss_mb": round(max(r.peak_children_rss_kb for r in rounds) / 1024, 1) if has_pid else None,
             "other_processes_cpu_s": round(sum(r.other_processes_cpu_s for r in rounds), 1)}
 
 
@@ -370,7 +385,8 @@ def process_cpu_seconds(pid: int) -> float:
 
 def own_cpu_seconds() -> float:
     """This driver plus every server it started: what is not someone else's work."""
-    return sum(process_cpu_seconds(pid) for pid in [os.getpid(), *(s.process.pid for s in STARTED)])
+    started = [s.process.pid for s in STARTED]
+    return sum(process_cpu_seconds(pid) for pid in [os.getpid(), *started, *(c for p in started for c in child_pids(p))])
 
 
 def others_cpu_seconds(measure):
@@ -439,7 +455,7 @@ def print_table(results: dict, info: dict, shoppers: int) -> None:
           f"{' '.join(map(str, info['load_average_before_measuring']))}, at end {' '.join(map(str, info['load_average_at_end']))}"
           " (other work on the machine skews every figure)")
     header = ("bot", "phase", "msgs", "msg/s", "p50 ms", "p95 ms", "p99 ms", "http err", "timeouts", "empty",
-              "peak RSS MB")
+              "peak RSS MB", "its children MB")
     rows = [header]
     names = [name for name in ("tinsel", "starter", "tinsel_scaled") if name in results]
     for name in names:
@@ -447,7 +463,7 @@ def print_table(results: dict, info: dict, shoppers: int) -> None:
             f = results[name][phase]
             rows.append((name, label, *(cell(f[k]) for k in ("messages", "messages_per_s", "p50_ms", "p95_ms",
                                                               "p99_ms", "http_errors", "timeouts", "empty_answers")),
-                         cell(results[name]["peak_rss_mb"])))
+                         cell(results[name]["peak_rss_mb"]), cell(results[name]["peak_children_rss_mb"])))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
@@ -466,7 +482,8 @@ def print_table(results: dict, info: dict, shoppers: int) -> None:
         slowest = results[name]["load"]["slowest_kinds_p95_ms"]
         print(f"{name}, slowest kinds of message under load (p95 ms): "
               + "; ".join(f"{kind!r} {cell(ms)}" for kind, ms in slowest.items()))
-    print(f"peak RSS: the server process over warm-up, load and one-shopper run; figures: {RESULTS}")
+    print("peak RSS: the server process over warm-up, load and one-shopper run; its children: Tinsel's parser "
+          f"process (PARSER_PROCESS); figures: {RESULTS}")
 
 
 # --- main ----------------------------------------------------------------------------------------
