@@ -51,6 +51,8 @@ def channel_stack(tmp_path_factory):
         # whose X-Forwarded-For Rasa trusts (TRUSTED_PROXIES) (tests/channels/test_rest_channel.py).
         "REST_CHANNEL": "token",
         "TRUSTED_PROXIES": "1",
+        # Channels do not depend on where messages are parsed: no parser process to wait for.
+        "PARSER_PROCESS": "0",
     }
     servers = []
     try:

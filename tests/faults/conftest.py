@@ -3,6 +3,7 @@ share the session's `running_stack`. One Rasa server serves the whole module; th
 behind it is restarted on the same port whenever a test needs it back."""
 from __future__ import annotations
 
+import os
 import signal
 import uuid
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class FaultStack:
     action_port: int
     actions: ActionServer
     rasa: RasaServer | None
+    parser_process: str = "0"  # PARSER_PROCESS for its Rasa server
 
     @property
     def action_server_url(self) -> str:
@@ -55,13 +57,15 @@ class FaultStack:
 
 
 @pytest.fixture(scope="module")
-def fault_stack(tmp_path_factory):
+def fault_stack(request, tmp_path_factory):
+    """Its Rasa server parses in-process (PARSER_PROCESS=0: no parser process to wait for at
+    start-up) unless the module sets PARSER_PROCESS = "1", as the one testing that process does."""
     require_model()
     workdir = tmp_path_factory.mktemp("faults")
     store = seeded_demo_store(workdir / "demo-store.db")
     action_port = free_port()
     stack = FaultStack(workdir, store, action_port, ActionServer(store.url, workdir / "actions.log", port=action_port),
-                       rasa=None)
+                       rasa=None, parser_process=getattr(request.module, "PARSER_PROCESS", "0"))
     try:
         stack.rasa = start_rasa(stack)
         yield stack
@@ -75,7 +79,8 @@ def fault_stack(tmp_path_factory):
 def start_rasa(stack: FaultStack) -> RasaServer:
     """`rasa run` on the stack's store (also its tracker store), custom actions on the fixed port."""
     return RasaServer(database_url=stack.store.url, action_server_url=stack.action_server_url,
-                      credentials=ROOT / "credentials.yml", log_path=stack.workdir / f"rasa-{uuid.uuid4().hex[:6]}.log")
+                      credentials=ROOT / "credentials.yml", log_path=stack.workdir / f"rasa-{uuid.uuid4().hex[:6]}.log",
+                      env={**os.environ, "PARSER_PROCESS": stack.parser_process})
 
 
 @pytest.fixture

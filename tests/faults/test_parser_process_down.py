@@ -14,6 +14,7 @@ from rasa_extensions.parsing_process import PARSE_TIMEOUT_SECONDS, RESTART_SECON
 from tests.faults.conftest import shipped_order
 from tests.faults.test_order_system_down import new_shopper, start_order_form, timed_say
 
+PARSER_PROCESS = "1"  # the module's fault stack runs one (tests/faults/conftest.py)
 READY_LINE = "is ready: messages are parsed there"
 LOAD_SECONDS = 240
 

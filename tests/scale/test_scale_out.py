@@ -80,7 +80,9 @@ def scaled(tmp_path_factory):
         started.append(redis)
         actions = ActionServer(store.url, workdir / "actions.log")
         started.append(actions)
-        env = {**os.environ, "LOCK_STORE_URL": redis.url, "TRUSTED_PROXIES": "1"}
+        # Two replicas on CI's two cores parse in-process, as README advises for replicas that
+        # share cores (PARSER_PROCESS=0); what keeps conversations whole is the locks and the store.
+        env = {**os.environ, "LOCK_STORE_URL": redis.url, "TRUSTED_PROXIES": "1", "PARSER_PROCESS": "0"}
 
         def rasa_server(n: int) -> RasaServer:
             return RasaServer(database_url=store.url, action_server_url=actions.url, env=env,
