@@ -18,19 +18,30 @@ get, so each gets its own copy (states hold strings and tuples under two levels 
 The loop below is Rasa 3.6's `states_for_tracker_history`, split so it can stop and go on; it
 calls that method's own helpers. tests/rasa_extensions/test_conversation_states.py compares it
 with Rasa's at every point of every story and rule.
+
+`applied_events` itself walked every event of the conversation each time it was asked (several
+times a message: each question above, each revert, Rasa's own checks): 8.5 % of the event loop
+under load once the states were built as they grow. A tracker now keeps its applied events and
+works out only the events appended to it since; the test compares them with Rasa's after every
+event of generated event sequences.
 """
 from __future__ import annotations
 
+import itertools
+import operator
 import threading
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Deque, Dict, List, Optional, Set, Text, Tuple
 
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State, SubState
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Event, Restarted, SessionStarted,
+                                      UserUttered, UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 ORIGINAL_STATES_FOR_TRACKER_HISTORY = Domain.states_for_tracker_history
+ORIGINAL_APPLIED_EVENTS = DialogueStateTracker.applied_events
+APPLIED_EVENTS_ATTRIBUTE = "_tinsel_applied_events"  # where a tracker keeps its AppliedEvents
 # Replays kept per server: two or three per conversation (one per set of arguments the
 # policies use), for a few hundred conversations at once. Each holds a tracker's slots and
 # pointers to the conversation's events, a few kB.
@@ -54,7 +65,7 @@ class Replay:
         """Whether the events replayed so far begin the conversation's applied events."""
         return (domain is self.domain and rule_only_data == self.rule_only_data
                 and len(self.events) <= len(applied)
-                and all(seen is event for seen, event in zip(self.events, applied)))
+                and all(map(operator.is_, self.events, applied)))
 
     def catch_up(self, applied: List[Event]) -> None:
         """Replays the events after those seen so far, building a state before each action."""
@@ -143,9 +154,67 @@ def states_for_tracker_history_as_it_grows(
     return states
 
 
+class AppliedEvents:
+    """A tracker's applied events (Rasa's `applied_events`: what is left once undone turns are
+    dropped) worked out up to its first `count` events, and carried on from there as events are
+    appended. Rasa's loop treats a loop's action differently once that loop has been activated
+    anywhere in the conversation, so an event activating a loop not seen before starts it again."""
+
+    def __init__(self, events: Deque[Event]) -> None:
+        self.events = events  # the tracker's own deque, appended to in place
+        self.count = 0
+        self.last: Optional[Event] = None  # events[count - 1]
+        self.loop_names: Set[Text] = set()
+        self.applied: List[Event] = []
+
+    def continues(self, events: Deque[Event]) -> bool:
+        """Whether `events` are the ones worked out so far with events appended (none replaced,
+        dropped or removed)."""
+        return events is self.events and self.count <= len(events) and (
+            self.count == 0 or events[self.count - 1] is self.last)
+
+    def catch_up(self, tracker: DialogueStateTracker) -> None:
+        new = list(itertools.islice(self.events, self.count, None))
+        if not {e.name for e in new if isinstance(e, ActiveLoop) and e.name} <= self.loop_names:
+            new, self.applied = list(self.events), []
+            self.loop_names = {e.name for e in new if isinstance(e, ActiveLoop) and e.name}
+        for event in new:
+            self._apply(tracker, event)
+        self.count = len(self.events)
+        self.last = self.events[-1] if self.events else None
+
+    def _apply(self, tracker: DialogueStateTracker, event: Event) -> None:
+        """One pass of the loop in Rasa 3.6's `applied_events`, with its helpers."""
+        applied = self.applied
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied.clear()
+        elif isinstance(event, ActionReverted):
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            tracker._undo_till_previous(UserUttered, applied)
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif (isinstance(event, ActionExecuted) and event.action_name in self.loop_names
+              and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)):
+            tracker._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+
+
+def applied_events_as_they_grow(self: DialogueStateTracker) -> List[Event]:
+    """Rasa's applied events of the tracker, working out only the events appended since last asked
+    (policies and the states above ask several times a message)."""
+    memo = self.__dict__.get(APPLIED_EVENTS_ATTRIBUTE)
+    if memo is None or not memo.continues(self.events):
+        memo = self.__dict__[APPLIED_EVENTS_ATTRIBUTE] = AppliedEvents(self.events)
+    if memo.count != len(self.events):
+        memo.catch_up(self)
+    return list(memo.applied)  # the caller's own list, as Rasa's
+
+
 def install(enabled: bool = True) -> None:
-    """From now on conversations' states are built as they grow (False: Rasa's way), starting
-    with none remembered."""
+    """From now on conversations' states and applied events are worked out as they grow (False:
+    Rasa's way), starting with none remembered."""
     REPLAYS.clear()
     Domain.states_for_tracker_history = (
         states_for_tracker_history_as_it_grows if enabled else ORIGINAL_STATES_FOR_TRACKER_HISTORY)
+    DialogueStateTracker.applied_events = applied_events_as_they_grow if enabled else ORIGINAL_APPLIED_EVENTS

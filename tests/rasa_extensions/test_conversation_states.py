@@ -2,13 +2,21 @@
 every point of every training story and rule, with the arguments Rasa's policies use, the states
 are Rasa's own, asked once or again, as the story grows or read afresh; a policy editing its copy
 changes nothing for the next; rewound, reverted and restarted conversations get Rasa's states;
-asked again, only the new events are replayed. The project's domain and stories, no model."""
+asked again, only the new events are replayed. The applied events, worked out as events are
+appended, are Rasa's after every event of any sequence (hypothesis), loops activated late, undone
+turns, restarts, a capped history and a replaced event list included. The project's domain and
+stories, no model."""
 from __future__ import annotations
 
+from collections import deque
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, ActionReverted, Restarted, SlotSet, UserUttered,
-                                      UserUtteranceReverted)
+from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted, ActiveLoop,
+                                      DefinePrevUserUtteredFeaturization, Restarted, SessionStarted, SlotSet,
+                                      UserUttered, UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
@@ -166,3 +174,94 @@ def test_off_is_rasas_own_method():
     conversation_states.install()
     conversation_states.install(False)
     assert Domain.states_for_tracker_history is conversation_states.ORIGINAL_STATES_FOR_TRACKER_HISTORY
+    assert DialogueStateTracker.applied_events is conversation_states.ORIGINAL_APPLIED_EVENTS
+
+
+# Every kind of event Rasa's applied_events treats in its own way, for two forms.
+EVENT_MAKERS = [
+    lambda: UserUttered("hi", intent={"name": "greet", "confidence": 1.0}),
+    lambda: ActionExecuted("action_listen"),
+    lambda: ActionExecuted("utter_greet"),
+    lambda: ActionExecuted("order_status_form"),
+    lambda: ActionExecuted("return_form"),
+    lambda: ActiveLoop("order_status_form"),
+    lambda: ActiveLoop("return_form"),
+    lambda: ActiveLoop(None),
+    lambda: ActionExecutionRejected("order_status_form"),
+    lambda: SlotSet("requested_slot", "order_number"),
+    lambda: DefinePrevUserUtteredFeaturization(False),
+    lambda: ActionReverted(),
+    lambda: UserUtteranceReverted(),
+    lambda: Restarted(),
+    lambda: SessionStarted(),
+]
+
+
+def rasas_applied_events(tracker: DialogueStateTracker) -> list:
+    return conversation_states.ORIGINAL_APPLIED_EVENTS(tracker)
+
+
+def same_events(got: list, expected: list) -> bool:
+    return len(got) == len(expected) and all(a is b for a, b in zip(got, expected))
+
+
+@settings(max_examples=300, deadline=None)
+@given(kinds=st.lists(st.integers(0, len(EVENT_MAKERS) - 1), max_size=40),
+       asked=st.lists(st.booleans(), min_size=40, max_size=40),
+       max_event_history=st.sampled_from([None, 6]))
+def test_applied_events_are_rasas_after_every_event(kinds, asked, max_event_history):
+    conversation_states.install()
+    try:
+        tracker = DialogueStateTracker("shopper", [], max_event_history=max_event_history)
+        for kind, ask in zip(kinds, asked):
+            tracker.update(EVENT_MAKERS[kind]())  # reverts and restarts ask for them too
+            if ask:
+                got = tracker.applied_events()
+                assert same_events(got, rasas_applied_events(tracker))
+                got.clear()  # the caller's own list
+        assert same_events(tracker.applied_events(), rasas_applied_events(tracker))
+    finally:
+        conversation_states.install(False)
+
+
+def test_a_loop_activated_after_its_action_ran_changes_the_earlier_events(sharing):
+    """Rasa drops a loop's repeated runs only once the loop is known, from anywhere in the
+    conversation: activating it late reworks the events before."""
+    tracker = DialogueStateTracker("shopper", [])
+    for event in [ActionExecuted("return_form"), UserUttered("hi"), ActionExecuted("return_form")]:
+        tracker.update(event)
+    before = tracker.applied_events()
+    tracker.update(ActiveLoop("return_form"))
+    after = tracker.applied_events()
+    assert same_events(after, rasas_applied_events(tracker))
+    assert len(after) < len(before) + 1
+
+
+def test_a_replaced_event_list_is_worked_out_afresh(sharing):
+    tracker = DialogueStateTracker("shopper", [])
+    for maker in EVENT_MAKERS[:5]:
+        tracker.update(maker())
+    tracker.applied_events()
+    tracker.events = deque(list(tracker.events)[:2] + [ActionExecuted("utter_greet")] * 3)
+    assert same_events(tracker.applied_events(), rasas_applied_events(tracker))
+
+
+def test_applied_events_work_out_only_the_events_appended_since(sharing, monkeypatch):
+    worked_out = []
+    original_apply = conversation_states.AppliedEvents._apply
+
+    def counting(self, tracker, event):
+        worked_out.append(event)
+        original_apply(self, tracker, event)
+
+    monkeypatch.setattr(conversation_states.AppliedEvents, "_apply", counting)
+    tracker = DialogueStateTracker("shopper", [])
+    for maker in EVENT_MAKERS[:5]:
+        tracker.update(maker())
+    tracker.applied_events()
+    worked_out.clear()
+    tracker.applied_events()
+    assert worked_out == []
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.applied_events()
+    assert len(worked_out) == 1
