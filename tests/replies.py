@@ -2,6 +2,7 @@
 stored for a conversation."""
 from __future__ import annotations
 
+import copy
 import json
 import urllib.parse
 import urllib.request
@@ -18,6 +19,14 @@ def response_texts(name: str) -> list[str]:
         if name in responses:
             return [variant["text"] for variant in responses[name]]
     raise KeyError(f"{name} is in no file of domain/")
+
+
+def sent_payloads(response: dict) -> list[str]:
+    """A domain response's button payloads as Rasa's templating sends them (it turns the doubled
+    braces of `/intent{{"entity": "value"}}` into single ones)."""
+    from rasa.core.nlg.interpolator import interpolate
+
+    return [button["payload"] for button in interpolate(copy.deepcopy(response.get("buttons") or []), {})]
 
 
 def user_texts(rasa_url: str, conversation_id: str) -> list[str]:

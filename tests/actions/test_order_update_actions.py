@@ -10,6 +10,7 @@ from actions.order_updates import ActionResumeUpdates, ActionSayOrderUpdate, Act
 from bot.engagement import order_updates
 from bot.store.models import Order, OrderUpdate, VerifiedOrder
 from tests.actions.conftest import make_tracker, response_names, run_action
+from tests.replies import sent_payloads
 from tests.factories import make_customer, make_order, make_product, make_shipment
 
 
@@ -76,6 +77,6 @@ def test_every_kind_has_its_response_and_the_late_gift_offers_choices(domain):
     for kind in order_updates.KINDS:
         assert f"utter_order_update_{kind}" in domain["responses"]
     [late] = domain["responses"]["utter_order_update_late_gift"]
-    payloads = [b["payload"] for b in late["buttons"]]
+    payloads = sent_payloads(late)
     assert payloads == ['/choose_goodwill{"goodwill_kind":"store_credit"}',
                         '/choose_goodwill{"goodwill_kind":"shipping_upgrade"}', "/human_handoff"]

@@ -17,6 +17,7 @@ from actions.returns import ValidateProblemForm
 from bot.conversation import Conversation
 from bot.support import handoff, photos
 from tests.actions.conftest import make_tracker, response_names, run_action
+from tests.replies import sent_payloads
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +55,7 @@ def test_a_stored_photo_is_thanked_for_with_a_way_to_report_the_problem(action_s
     _, messages = run_action(ActionPhotoReceived(), photo_message(conversation_id, photo_id), domain)
 
     assert response_names(messages) == ["utter_photo_received"]
-    payloads = [b["payload"] for b in domain["responses"]["utter_photo_received"][0]["buttons"]]
+    payloads = sent_payloads(domain["responses"]["utter_photo_received"][0])
     assert payloads == ['/report_problem{"problem": "damaged"}', '/report_problem{"problem": "wrong_item"}']
 
 
