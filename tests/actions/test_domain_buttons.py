@@ -20,8 +20,6 @@ class Recorder:
     def exception(self, event: str, **details) -> None:
         self.errors.append({"event": event, **details})
 
-    error = exception
-
 
 def test_every_domain_button_is_sent_as_an_intent_with_its_entities_and_logs_no_error(domain, monkeypatch):
     recorder = Recorder()
